@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from annotator.accounts.api import TokenView
+from annotator.accounts.urls import api_urlpatterns as accounts_api
+from annotator.core.health import healthz
+
+api_v1 = [*accounts_api]
+
+urlpatterns = [
+    path("token", TokenView.as_view(), name="token"),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("annotator.accounts.page_urls")),
+]
+
+handler400 = "annotator.core.pages.bad_request"
+handler403 = "annotator.core.pages.permission_denied"
+handler404 = "annotator.core.pages.page_not_found"
+handler500 = "annotator.core.pages.server_error"
