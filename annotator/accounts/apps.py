@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "annotator.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from annotator.accounts import schema  # noqa: F401 - registers the OpenAPI auth extension

@@ -46,7 +46,9 @@ class Conflict(ApiError):
     default_detail = "Conflict."
 
 
-class Unauthorized(ApiError):
+class Unauthorized(ApiError, exceptions.AuthenticationFailed):
+    """401; an AuthenticationFailed so that DRF adds the WWW-Authenticate challenge."""
+
     status_code = status.HTTP_401_UNAUTHORIZED
     default_code = "not_authenticated"
     default_detail = "Authentication credentials were not provided or are invalid."

@@ -1,0 +1,82 @@
+"""The unmodified dtlpy SDK against a live server: logins, token refresh, projects."""
+
+import json
+import os
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from annotator.accounts import services
+from annotator.accounts.models import Membership, Project
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.contract
+
+ROOT = Path(__file__).resolve().parents[2]
+DTLPY_PYTHON = ROOT / ".venv-dtlpy" / "bin" / "python"
+SCENARIOS = Path(__file__).with_name("dtlpy_scenarios.py")
+
+
+@pytest.fixture(scope="module")
+def dtlpy_python():
+    if not DTLPY_PYTHON.exists():
+        pytest.fail(
+            f"{DTLPY_PYTHON} is missing. Create it with `make test` (or: python3 -m venv .venv-dtlpy && "
+            ".venv-dtlpy/bin/pip install -r tests/contract/requirements.txt)."
+        )
+    return DTLPY_PYTHON
+
+
+def test_dtlpy_logs_in_refreshes_and_manages_projects(dtlpy_python, live_server, settings, tmp_path):
+    # given: a user with an API key and a password, and id tokens that soon fall due
+    settings.JWT_ID_TOKEN_LIFETIME = timedelta(seconds=61)
+    user = UserFactory(email="sdk@example.com")
+    _record, api_key = services.api_key_create(user=user, name="sdk")
+    (tmp_path / "dataloop").mkdir()
+
+    # when
+    result = subprocess.run(
+        [str(dtlpy_python), str(SCENARIOS)],
+        cwd=tmp_path,  # the SDK keeps a .dataloop/state.json in its working directory
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "DATALOOP_PATH": str(tmp_path / "dataloop"),
+            "ANNOTATOR_URL": live_server.url,
+            "API_KEY": api_key,
+            "EMAIL": user.email,
+            "PASSWORD": PASSWORD,
+            "PROJECT_NAME": "SDK Project 1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    failed = {name: outcome["error"] for name, outcome in report.items() if not outcome["ok"]}
+    assert not failed, failed
+    values = {name: outcome["value"] for name, outcome in report.items()}
+
+    # then: API-key login
+    assert values["login_token"] == user.email
+    # projects
+    project = Project.objects.get(name="SDK Project 1")
+    assert values["projects.create"] == {"id": project.id, "name": "SDK Project 1", "creator": user.email}
+    assert Membership.objects.get(project=project, user=user).role == "owner"
+    assert values["projects.list"] == ["SDK Project 1"]
+    assert values["projects.get by name"] == project.id
+    assert values["projects.get by id"] == "SDK Project 1"
+    assert values["projects.get missing name"] == "NotFound"
+    assert values["projects.get missing id"] == "NotFound"
+    # password login and refresh, forced and automatic
+    assert values["login_m2m"] is True
+    assert values["login_m2m user"] == user.email
+    assert values["refresh forced"] is True
+    assert values["refresh due"] is True
+    assert values["call after auto refresh"] == ["SDK Project 1"]
+    assert values["token replaced"] is True
+    assert values["bad password"] is False
