@@ -50,7 +50,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         if _run(request, create, "Project created."):
             return redirect("project-detail", project_id=created["project"].id)
     projects = selectors.project_list(user=request.user)
-    return render(request, "accounts/project_list.html", {"projects": projects, "form": form})
+    return render(request, "accounts/project_list.html", {"projects": projects, "form": form, "nav": "projects"})
 
 
 @login_required
@@ -79,7 +79,7 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
         "can_manage": can_manage,
         "can_rename": role_allows(project.viewer_role, "project.update"),
         "roles": ROLES,
-        "rename_form": ProjectForm(initial={"name": project.name}),
+        "nav": "projects",
     }
     return render(request, "accounts/project_detail.html", context)
 
@@ -152,7 +152,8 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"API key “{record.name}” created. Copy it now: it is shown only once.")
             form = ApiKeyForm()
     keys = selectors.api_key_list(user=request.user)
-    return render(request, "accounts/api_keys.html", {"keys": keys, "form": form, "new_token": new_token})
+    context = {"keys": keys, "form": form, "new_token": new_token, "nav": "keys"}
+    return render(request, "accounts/api_keys.html", context)
 
 
 @login_required

@@ -1,0 +1,6 @@
+"""make bench: run every benchmark and print its figures (JSON copies go to bench/results/)."""
+
+from bench import api_latency
+
+if __name__ == "__main__":
+    api_latency.main()
