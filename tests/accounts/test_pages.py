@@ -119,7 +119,9 @@ def test_an_annotator_sees_members_but_no_management_controls(logged_in, project
 def test_an_annotator_cannot_manage_members_by_posting(logged_in, project):
     annotator = MembershipFactory(project=project, role="annotator").user
     client = logged_in(annotator)
-    response = client.post(f"/projects/{project.id}/members/{project.creator.email}/role", {"role": "annotator"}, follow=True)
+    response = client.post(
+        f"/projects/{project.id}/members/{project.creator.email}/role", {"role": "annotator"}, follow=True
+    )
     assert b"may not manage members" in response.content
     assert Membership.objects.get(project=project, user=project.creator).role == "owner"
 
