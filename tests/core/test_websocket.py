@@ -39,6 +39,13 @@ async def subscribe(communicator, group):
     return await communicator.receive_json_from()
 
 
+async def watching(user, group):
+    """A connected socket of `user` that asked to watch `group`; returns (socket, hello, reply)."""
+    socket, _, _ = await open_socket(user)
+    hello = await socket.receive_json_from()
+    return socket, hello, await subscribe(socket, group)
+
+
 async def next_event(communicator):
     while True:
         message = await communicator.receive_json_from(timeout=3)
@@ -92,12 +99,9 @@ async def test_members_may_watch_their_project_and_strangers_may_not():
 async def test_an_event_reaches_the_subscribed_socket_and_not_a_strangers():
     # given
     project, owner, member, stranger = await make_world()
-    member_socket, _, _ = await open_socket(member)
-    stranger_socket, _, _ = await open_socket(stranger)
-    await member_socket.receive_json_from()
-    await stranger_socket.receive_json_from()
-    await subscribe(member_socket, f"project.{project.id}")
-    await subscribe(stranger_socket, f"project.{project.id}")  # refused
+    member_socket, _, _ = await watching(member, f"project.{project.id}")
+    stranger_socket, _, refused = await watching(stranger, f"project.{project.id}")
+    assert refused["type"] == "error"
     newcomer = await database_sync_to_async(UserFactory)()
 
     # when: the owner adds someone (the event is sent after commit)
@@ -133,12 +137,8 @@ async def test_a_user_hears_about_being_added_on_their_own_group():
 async def test_the_socket_that_made_a_change_gets_no_echo():
     # given: the owner watches the project from a socket and renames it through the API
     project, owner, member, _stranger = await make_world()
-    owner_socket, _, _ = await open_socket(owner)
-    member_socket, _, _ = await open_socket(member)
-    hello = await owner_socket.receive_json_from()
-    await member_socket.receive_json_from()
-    await subscribe(owner_socket, f"project.{project.id}")
-    await subscribe(member_socket, f"project.{project.id}")
+    owner_socket, hello, _ = await watching(owner, f"project.{project.id}")
+    member_socket, _, _ = await watching(member, f"project.{project.id}")
     token = await key_for(owner)
 
     def rename():
@@ -161,9 +161,7 @@ async def test_the_socket_that_made_a_change_gets_no_echo():
 async def test_a_removed_member_stops_receiving_the_projects_events():
     # given
     project, owner, member, _stranger = await make_world()
-    socket, _, _ = await open_socket(member)
-    await socket.receive_json_from()
-    await subscribe(socket, f"project.{project.id}")
+    socket, _, _ = await watching(member, f"project.{project.id}")
 
     # when
     await database_sync_to_async(services.member_remove)(user=owner, project_id=project.id, email=member.email)
