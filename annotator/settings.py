@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,8 +124,8 @@ else:
                 "timeout": 30,
             },
             # A file, not :memory:, so that the live server, the embedded worker and
-            # the test thread all see one database during tests.
-            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+            # the test thread all see one database during tests; one per test run.
+            "TEST": {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -216,11 +216,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "collected-static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root even when it uses finders
+STATIC_ROOT.mkdir(exist_ok=True)  # ServeStatic warns about a missing root even when it uses finders
 # Served straight from static/ (the Vite build lands in static/dist/ with hashed names),
 # so no collectstatic step is needed in either mode.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = DEBUG
 VITE_MANIFEST = BASE_DIR / "static" / "dist" / ".vite" / "manifest.json"
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -13,6 +13,9 @@ class EmailLoginForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()  # emails are stored lower-cased
+
     def clean(self):
         email = (self.data.get("username") or "").strip().lower()
         address = (self.request.META.get("REMOTE_ADDR") if self.request else None) or "unknown"

@@ -16,7 +16,7 @@ from annotator.accounts.forms import (
     ProjectForm,
 )
 from annotator.core.errors import ApiError
-from annotator.core.permissions import ROLES, role_allows
+from annotator.core.permissions import ANNOTATOR_ROLES, ROLES, Role, role_allows
 
 
 class LoginView(auth_views.LoginView):
@@ -72,13 +72,20 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
             f"{data['email']} added as {data['role']}.",
         ):
             return redirect("project-detail", project_id=project_id)
+    manages_all = role_allows(project.viewer_role, "member.manage")
+    owners = sum(1 for m in members if m.role == Role.OWNER)
+    for m in members:
+        # Offer only the changes the services would accept: managers of annotators see
+        # only those rows, and the last owner cannot be demoted or removed.
+        m.manageable = can_manage and (manages_all or m.role in ANNOTATOR_ROLES)
+        m.is_last_owner = m.role == Role.OWNER and owners == 1
     context = {
         "project": project,
         "members": members,
         "add_form": add_form,
         "can_manage": can_manage,
         "can_rename": role_allows(project.viewer_role, "project.update"),
-        "roles": ROLES,
+        "roles": ROLES if manages_all else [r for r in ROLES if r in ANNOTATOR_ROLES],
         "nav": "projects",
     }
     return render(request, "accounts/project_detail.html", context)
@@ -149,7 +156,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
         if _run(request, create):
             record, new_token = created["pair"]
-            messages.success(request, f"API key “{record.name}” created. Copy it now: it is shown only once.")
+            messages.success(request, f"API key “{record.name}” created.")
             form = ApiKeyForm()
     keys = selectors.api_key_list(user=request.user)
     context = {"keys": keys, "form": form, "new_token": new_token, "nav": "keys"}

@@ -144,3 +144,32 @@ def test_api_key_page_refuses_bad_input(logged_in, user):
     response = logged_in(user).post("/account/api-keys/", {"name": "", "days": 0})
     assert response.status_code == 200
     assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_login_page_accepts_email_in_any_case(client, user):
+    response = client.post("/login/", {"username": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == user.id
+
+
+def test_the_last_owner_is_offered_neither_removal_nor_a_role_change(logged_in, project):
+    response = logged_in(project.creator).get(f"/projects/{project.id}/").content.decode()
+    assert f'aria-label="Remove {project.creator.email}"' not in response
+    assert f'aria-label="Role of {project.creator.email}"' not in response
+    assert "(last owner)" in response
+
+
+def test_an_annotation_manager_is_offered_only_what_they_may_do(logged_in, project):
+    manager = MembershipFactory(project=project, role="annotationManager").user
+    annotator = MembershipFactory(project=project, role="annotator").user
+    engineer = MembershipFactory(project=project, role="engineer").user
+
+    page = logged_in(manager).get(f"/projects/{project.id}/").content.decode()
+
+    assert f'aria-label="Remove {annotator.email}"' in page
+    assert f'aria-label="Remove {engineer.email}"' not in page
+    assert f'aria-label="Role of {engineer.email}"' not in page
+    add_form = page[page.index("Add a member") :]
+    assert '<option value="reviewer"' in add_form
+    assert '<option value="owner"' not in add_form
+    assert '<option value="engineer"' not in add_form
