@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "channels",
     "annotator.core",
     "annotator.accounts",
+    "annotator.ontologies",
+    "annotator.datasets",
 ]
 
 MIDDLEWARE = [
@@ -249,3 +251,7 @@ LOGGING = {
     "loggers": {"celery": {"level": env_str("CELERY_LOG_LEVEL", "WARNING")}},
 }
 API_BASE_PATH = "/api/v1"
+
+# Commands: a worker that has not reported for this long is taken for dead.
+COMMAND_LEASE_SECONDS = env_int("COMMAND_LEASE_SECONDS", 120)
+COMMAND_MAX_ATTEMPTS = env_int("COMMAND_MAX_ATTEMPTS", 2)

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from annotator.core.fields import EntityIdField
+
+
+class Dataset(models.Model):
+    id = EntityIdField()
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=200)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Dataloop's metadata: {"system": {"recipes": [...], ...}, "user": {...}}
+    metadata = models.JSONField(default=dict, blank=True)
+    # Kept by services with F() expressions, so that lists need no COUNT per dataset.
+    items_count = models.PositiveIntegerField(default=0)
+    annotated_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(Lower("name"), "project", name="dataset_name_unique_in_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Blob(models.Model):
+    """Stored bytes, content-addressed: two items with the same bytes share one blob."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    mimetype = models.CharField(max_length=100)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    has_thumbnail = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+    @property
+    def relative_path(self) -> str:
+        return f"blobs/{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}"
+
+    @property
+    def thumbnail_relative_path(self) -> str:
+        return f"thumbnails/{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}.jpg"
+
+
+class Item(models.Model):
+    """A file or a folder (`dir`) in a dataset; `filename` is the full path, e.g. /a/b.png."""
+
+    class Type(models.TextChoices):
+        FILE = "file"
+        DIR = "dir"
+
+    id = EntityIdField()
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items")
+    type = models.CharField(max_length=8, choices=Type.choices, default=Type.FILE)
+    filename = models.CharField(max_length=1024)
+    name = models.CharField(max_length=255)
+    dir = models.CharField(max_length=1024)
+    hidden = models.BooleanField(default=False)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    # Dataloop's metadata: "system" (size, mimetype, width, height, originalname, refs, ...)
+    # and "user" (free). System keys live in the JSON too, so DQL filters them alike.
+    metadata = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+    annotated = models.BooleanField(default=False)
+    annotations_count = models.PositiveIntegerField(default=0)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "filename"], name="item_path_unique_in_dataset")]
+        indexes = [
+            models.Index(fields=["dataset", "dir", "filename"], name="item_dataset_dir_filename"),
+            models.Index(fields=["dataset", "type", "hidden", "id"], name="item_dataset_type_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OntologiesConfig(AppConfig):
+    name = "annotator.ontologies"
+    label = "ontologies"
