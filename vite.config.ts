@@ -11,7 +11,7 @@ export default defineConfig({
     manifest: true,
     sourcemap: true,
     rollupOptions: {
-      input: ["frontend/pages/main.ts"],
+      input: ["frontend/pages/main.ts", "frontend/pages/dataset.ts", "frontend/pages/ontology.ts"],
     },
   },
   test: {

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "annotator.core.middleware.ChunkedBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,6 +161,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The embedded default runs its worker inside the web process; scale-out runs `make worker`.
 CELERY_WORKER_EMBEDDED = env_bool("CELERY_WORKER_EMBEDDED", not REDIS_URL)
 CELERY_EMBEDDED_CONCURRENCY = env_int("CELERY_EMBEDDED_CONCURRENCY", 2)
+# Jobs `manage.py serve` sends when it starts.
+STARTUP_JOBS = ["datasets.thumbnails_backfill"]
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -255,3 +258,11 @@ API_BASE_PATH = "/api/v1"
 # Commands: a worker that has not reported for this long is taken for dead.
 COMMAND_LEASE_SECONDS = env_int("COMMAND_LEASE_SECONDS", 120)
 COMMAND_MAX_ATTEMPTS = env_int("COMMAND_MAX_ATTEMPTS", 2)
+
+# --- uploads and images -------------------------------------------------------------------
+# Bigger uploads get 413; Pillow refuses images above IMAGE_MAX_PIXELS (decompression bombs).
+ITEM_MAX_UPLOAD_BYTES = env_int("ITEM_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 100_000_000)
+THUMBNAIL_SIZE = env_int("THUMBNAIL_SIZE", 256)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024)

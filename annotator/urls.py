@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("", include("annotator.datasets.page_urls")),
+    path("", include("annotator.ontologies.page_urls")),
     path("", include("annotator.accounts.page_urls")),
 ]
 

@@ -132,14 +132,30 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup):
+def media_root(tmp_path_factory):
+    """One media folder for the run, shared with the separate worker process."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, media_root):
+    settings.MEDIA_ROOT = media_root
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, media_root):
     """A real worker: in-process in the embedded default, a separate process in scale-out."""
     if settings.CELERY_WORKER_EMBEDDED:
         from annotator.core.worker import start_embedded_worker
 
         yield start_embedded_worker()
         return
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_WORKER_EMBEDDED": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_WORKER_EMBEDDED": "0",
+        "MEDIA_ROOT": str(media_root),
+    }
     name = f"tests-{os.getpid()}"
     command = [sys.executable, "-m", "celery", "-A", "annotator", "worker", "--pool", "threads", "--concurrency", "2"]
     command += ["--hostname", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]

@@ -17,6 +17,7 @@ from annotator.accounts.forms import (
 )
 from annotator.core.errors import ApiError
 from annotator.core.permissions import ANNOTATOR_ROLES, ROLES, Role, role_allows
+from annotator.datasets.selectors import dataset_list
 
 
 class LoginView(auth_views.LoginView):
@@ -86,6 +87,8 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
         "can_manage": can_manage,
         "can_rename": role_allows(project.viewer_role, "project.update"),
         "roles": ROLES if manages_all else [r for r in ROLES if r in ANNOTATOR_ROLES],
+        "datasets": dataset_list(user=request.user, project_ids=[project.id]),
+        "can_create_dataset": role_allows(project.viewer_role, "dataset.create"),
         "nav": "projects",
     }
     return render(request, "accounts/project_detail.html", context)

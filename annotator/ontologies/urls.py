@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401 - filled in as the endpoints land
+from django.urls import path
 
-api_urlpatterns: list = []
+from annotator.ontologies import api
+
+api_urlpatterns = [
+    path("ontologies", api.OntologyListView.as_view(), name="api-ontology-list"),
+    path("ontologies/<str:ontology_id>", api.OntologyDetailView.as_view(), name="api-ontology-detail"),
+    path("ontologies/<str:ontology_id>/labels", api.OntologyLabelsView.as_view(), name="api-ontology-labels"),
+    path("ontologies/<str:ontology_id>/addLabels", api.OntologyAddLabelsView.as_view(), name="api-ontology-add-labels"),
+    path(
+        "ontologies/<str:ontology_id>/attributes", api.OntologyAttributesView.as_view(), name="api-ontology-attributes"
+    ),
+    path("recipes", api.RecipeListView.as_view(), name="api-recipe-list"),
+    path("recipes/<str:recipe_id>", api.RecipeDetailView.as_view(), name="api-recipe-detail"),
+]

@@ -3,6 +3,8 @@
  * Reconnects with capped exponential backoff and re-subscribes after a drop.
  */
 
+import { setSocketId } from "./api";
+
 export type ServerMessage =
   | { type: "hello"; socketId: string; userId: string }
   | { type: "subscribed" | "unsubscribed"; group: string }
@@ -59,6 +61,7 @@ export class EventSocket {
     socket.addEventListener("close", (event) => {
       this.socket = null;
       this.socketId = null;
+      setSocketId(null);
       if (this.closed || event.code === 4401) return; // 4401: not logged in; retrying cannot help
       window.setTimeout(() => this.connect(), backoffDelay(this.attempt++));
     });
@@ -85,7 +88,10 @@ export class EventSocket {
 
   private dispatch(raw: string): void {
     const message = parseServerMessage(raw);
-    if (message?.type === "hello") this.socketId = message.socketId;
+    if (message?.type === "hello") {
+      this.socketId = message.socketId;
+      setSocketId(message.socketId);
+    }
     if (message?.type === "event") for (const handler of this.handlers) handler(message);
   }
 }

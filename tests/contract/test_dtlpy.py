@@ -14,19 +14,7 @@ from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.contract
 
-ROOT = Path(__file__).resolve().parents[2]
-DTLPY_PYTHON = ROOT / ".venv-dtlpy" / "bin" / "python"
 SCENARIOS = Path(__file__).with_name("dtlpy_scenarios.py")
-
-
-@pytest.fixture(scope="module")
-def dtlpy_python():
-    if not DTLPY_PYTHON.exists():
-        pytest.fail(
-            f"{DTLPY_PYTHON} is missing. Create it with `make test` (or: python3 -m venv .venv-dtlpy && "
-            ".venv-dtlpy/bin/pip install -r tests/contract/requirements.txt)."
-        )
-    return DTLPY_PYTHON
 
 
 def test_dtlpy_logs_in_refreshes_and_manages_projects(dtlpy_python, live_server, settings, tmp_path):

@@ -1,18 +1,51 @@
-"""python manage.py seed_demo: an idempotent demo: three users and a demo project.
+"""python manage.py seed_demo: an idempotent demo.
 
-Later features fill the demo project with a dataset, an ontology and a task.
+Three users, a demo project, and in it a dataset of generated street-scene images in two
+folders whose recipe has four labels and an attribute of every type.
 """
 
+import io
 import os
+import random
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from PIL import Image, ImageDraw
 
 from annotator.accounts import services
 from annotator.accounts.models import Membership, Project, User
 from annotator.core.permissions import Role
 
 DEMO_PROJECT = "Demo project"
+DEMO_DATASET = "Street scenes"
+DEMO_IMAGES = 20
+DEMO_LABELS = [
+    {"tag": "car", "color": "#e03131"},
+    {"tag": "pedestrian", "color": "#2f9e44"},
+    {"tag": "bicycle", "color": "#1971c2"},
+    {"tag": "traffic light", "color": "#f08c00"},
+]
+DEMO_ATTRIBUTES = [
+    {
+        "key": "color",
+        "title": "Colour",
+        "type": "options",
+        "values": ["red", "blue", "white", "black"],
+        "multi": False,
+        "scope": ["car", "bicycle"],
+        "optional": False,
+    },
+    {"key": "occluded", "title": "Occluded", "type": "boolean", "scope": ["*"], "optional": True},
+    {"key": "note", "title": "Note", "type": "freeText", "scope": ["*"], "optional": True},
+    {
+        "key": "visibility",
+        "title": "Visibility",
+        "type": "range",
+        "range": {"min": 0, "max": 100, "step": 10},
+        "scope": ["pedestrian"],
+        "optional": True,
+    },
+]
 DEMO_USERS = [
     ("owner@example.com", "Olivia", "Owner", Role.OWNER),
     ("annotator@example.com", "Arun", "Annotator", Role.ANNOTATOR),
@@ -39,6 +72,50 @@ class Command(BaseCommand):
             for role, user in users.items():
                 if not Membership.objects.filter(project=project, user=user).exists():
                     services.member_add(user=owner, project_id=project.id, email=user.email, role=role)
+        seed_dataset(owner=owner, project=project)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for new demo users: {password}):"))
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {role:<10} {email}")
+
+
+def street_scene(seed: int) -> bytes:
+    """A small synthetic street scene: sky, road, and a few coloured boxes and discs."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (640, 480), (135, 180, 225))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 300, 640, 480), fill=(70, 70, 75))
+    for lane in range(0, 640, 80):
+        draw.rectangle((lane + 20, 388, lane + 60, 394), fill=(235, 235, 235))
+    for _ in range(rng.randint(2, 5)):
+        x, y = rng.randint(10, 540), rng.randint(250, 400)
+        w, h = rng.randint(60, 120), rng.randint(30, 60)
+        draw.rectangle((x, y, x + w, y + h), fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    for _ in range(rng.randint(1, 3)):
+        x, y = rng.randint(20, 600), rng.randint(200, 330)
+        draw.ellipse((x, y, x + 18, y + 50), fill=(rng.randint(150, 255), 120, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def seed_dataset(*, owner, project) -> None:
+    from annotator.datasets.models import Dataset
+    from annotator.datasets.services import dataset_create, item_upload
+    from annotator.ontologies.selectors import recipe_get, recipe_ontologies
+    from annotator.ontologies.services import ontology_attributes_upsert
+
+    if Dataset.objects.filter(project=project, name=DEMO_DATASET).exists():
+        return
+    dataset = dataset_create(user=owner, project_id=project.id, name=DEMO_DATASET, labels=DEMO_LABELS)
+    recipe = recipe_get(user=owner, recipe_id=dataset.metadata["system"]["recipes"][0])
+    ontology = recipe_ontologies(recipe)[0]
+    ontology_attributes_upsert(user=owner, ontology_id=ontology.id, items=DEMO_ATTRIBUTES, upsert=True)
+    for n in range(DEMO_IMAGES):
+        folder = "train" if n < DEMO_IMAGES * 3 // 4 else "val"
+        item_upload(
+            user=owner,
+            dataset_id=dataset.id,
+            path=f"/{folder}/street_{n:02d}.jpg",
+            fileobj=io.BytesIO(street_scene(n)),
+            metadata={"user": {"split": folder, "scene": n}},
+        )

@@ -19,6 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options):
         if settings.CELERY_WORKER_EMBEDDED:
             start_embedded_worker()
+        from annotator.celery import app
+
+        for job in settings.STARTUP_JOBS:  # catch up on work whose messages may have been lost
+            app.send_task(job)
         self.stdout.write(f"Annotator on http://{host}:{port}/  (API docs at /api/docs/)")
         uvicorn.run(
             "annotator.asgi:application",

@@ -1,0 +1,58 @@
+"""Pages of query results, shaped as Dataloop's paged responses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import QuerySet
+
+from annotator.core.dql.compiler import CompiledQuery
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total_count: int
+    page: int
+    page_size: int
+    has_next: bool
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total_count / self.page_size)
+
+    def to_json(self, serialize: Callable[[T], Any]) -> dict[str, Any]:
+        """`{"items", "totalItemsCount", "totalPagesCount", "hasNextPage"}`, as the SDK reads it."""
+        return {
+            "items": [serialize(item) for item in self.items],
+            "totalItemsCount": self.total_count,
+            "totalPagesCount": self.total_pages,
+            "hasNextPage": self.has_next,
+        }
+
+
+def page_of(queryset: QuerySet, *, page: int, page_size: int) -> Page:
+    """One page of an ordered queryset, in at most two queries: COUNT(*) and one LIMIT/OFFSET.
+
+    The page query asks for one row more than it returns, so `has_next` comes from the same
+    snapshot as the rows: the SDK keeps paging while `hasNextPage` is true, and a flag worked
+    out from the earlier count could end its loop early or late if rows change in between.
+    """
+    total = queryset.count()
+    offset = page * page_size
+    if offset >= total:
+        return Page(items=[], total_count=total, page=page, page_size=page_size, has_next=False)
+    rows = list(queryset[offset : offset + page_size + 1])
+    return Page(
+        items=rows[:page_size], total_count=total, page=page, page_size=page_size, has_next=len(rows) > page_size
+    )
+
+
+def paginate(queryset: QuerySet, compiled: CompiledQuery) -> Page:
+    """The page `compiled` asks for, from a queryset that compiled.apply() has filtered and ordered."""
+    return page_of(queryset, page=compiled.page, page_size=compiled.page_size)

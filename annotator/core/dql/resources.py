@@ -1,0 +1,160 @@
+"""What each DQL resource exposes: its fields, its JSON columns and the resources it joins.
+
+A resource spec is pure data. It names ORM fields as strings and resolves its model lazily,
+so that core does not import the apps whose models it queries.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from django.apps import apps
+from django.db import models
+
+from annotator.core.dql.errors import invalid, quoted
+
+# Letters, digits, "_" and "-" only: nothing the ORM or a JSON path could read as syntax.
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
+MAX_PATH_SEGMENTS = 16
+
+
+class FieldKind(enum.Enum):
+    STRING = "string"
+    BOOLEAN = "boolean"
+    NUMBER = "number"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A DQL field stored in a plain column (or a foreign key's `_id` column)."""
+
+    column: str
+    kind: FieldKind
+
+
+@dataclass(frozen=True, eq=False)
+class JoinSpec:
+    """How a resource joins another one, as Dataloop spells it in `join.on`.
+
+    Dataloop's `on` is `{"resource": <joined>, "local": <field of the joined resource>,
+    "forigen": <field of this resource>}`, e.g. items join annotations on
+    `{"resource": "annotations", "local": "itemId", "forigen": "id"}`. The join keeps the rows
+    of this resource whose `base_column` is among the `joined_column` values of the joined rows
+    that match the join's filter (a semi-join: no row is repeated).
+    """
+
+    resource: ResourceSpec
+    local: str
+    foreign: str
+    base_column: str
+    joined_column: str
+
+
+@dataclass(frozen=True)
+class ColumnTarget:
+    name: str
+    column: str
+    kind: FieldKind
+
+
+@dataclass(frozen=True)
+class JsonTarget:
+    """A path into a JSON column: `metadata.user.split` is column `metadata`, keys (user, split)."""
+
+    name: str
+    column: str
+    keys: tuple[str, ...]
+
+
+Target = ColumnTarget | JsonTarget
+
+
+@dataclass(frozen=True, eq=False)
+class ResourceSpec:
+    name: str
+    model_label: str  # "app_label.ModelName"
+    columns: Mapping[str, ColumnSpec]
+    json_columns: Mapping[str, str]  # DQL prefix -> JSONField name, e.g. {"metadata": "metadata"}
+    joins: Mapping[str, JoinSpec] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.model_label)
+
+    def resolve(self, name: str) -> Target:
+        """The column or JSON path a DQL field name stands for; BadRequest naming it otherwise."""
+        if name in self.columns:
+            spec = self.columns[name]
+            return ColumnTarget(name, spec.column, spec.kind)
+        prefix, dot, path = name.partition(".")
+        if prefix in self.json_columns:
+            if not dot or not path:
+                raise invalid(f"Field {quoted(name)} needs a path, e.g. {prefix}.user.myKey.", field=name)
+            keys = tuple(path.split("."))
+            if len(keys) > MAX_PATH_SEGMENTS:
+                raise invalid(
+                    f"Field {quoted(name)} is nested too deeply (at most {MAX_PATH_SEGMENTS} keys).", field=name
+                )
+            for key in keys:
+                if not _SEGMENT.fullmatch(key) or "__" in key:
+                    raise invalid(
+                        f"Invalid field {quoted(name)}: each key of a {prefix} path may contain only letters, digits,"
+                        " '_' and '-' (and no '__').",
+                        field=name,
+                    )
+            return JsonTarget(name, self.json_columns[prefix], keys)
+        known = ", ".join(sorted(self.columns)) + ", " + ", ".join(f"{p}.<path>" for p in sorted(self.json_columns))
+        raise invalid(f"Unknown field {quoted(name)} for {self.name}; known fields: {known}.", field=name)
+
+
+def _columns(**specs: tuple[str, FieldKind]) -> Mapping[str, ColumnSpec]:
+    return MappingProxyType({name: ColumnSpec(column, kind) for name, (column, kind) in specs.items()})
+
+
+S, B, N, D = FieldKind.STRING, FieldKind.BOOLEAN, FieldKind.NUMBER, FieldKind.DATETIME
+
+ITEMS = ResourceSpec(
+    name="items",
+    model_label="datasets.Item",
+    columns=_columns(
+        id=("id", S),
+        filename=("filename", S),
+        name=("name", S),
+        dir=("dir", S),
+        type=("type", S),
+        hidden=("hidden", B),
+        createdAt=("created_at", D),
+        updatedAt=("updated_at", D),
+        annotated=("annotated", B),
+        annotationsCount=("annotations_count", N),
+        datasetId=("dataset_id", S),
+        description=("description", S),
+    ),
+    json_columns=MappingProxyType({"metadata": "metadata"}),
+    # Annotations will join here, e.g.
+    #   {"annotations": JoinSpec(ANNOTATIONS, local="itemId", foreign="id", base_column="id", joined_column="item_id")}
+    joins=MappingProxyType({}),
+)
+
+DATASETS = ResourceSpec(
+    name="datasets",
+    model_label="datasets.Dataset",
+    columns=_columns(
+        id=("id", S),
+        name=("name", S),
+        createdAt=("created_at", D),
+        updatedAt=("updated_at", D),
+        itemsCount=("items_count", N),
+        annotated=("annotated_count", N),
+        projects=("project_id", S),
+        projectId=("project_id", S),
+    ),
+    json_columns=MappingProxyType({"metadata": "metadata"}),
+)
+
+RESOURCES: Mapping[str, ResourceSpec] = MappingProxyType({spec.name: spec for spec in (ITEMS, DATASETS)})

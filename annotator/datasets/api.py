@@ -1,0 +1,251 @@
+"""REST views for datasets and items, shaped as dtlpy calls them (shared/API-COMPAT.md)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator.core.commands import command_json
+from annotator.core.errors import BadRequest
+from annotator.datasets import selectors, services
+from annotator.datasets.binaries import binary_response
+from annotator.datasets.commands import dataset_clone_start, datasets_merge_start
+from annotator.datasets.serializers import dataset_json, item_json
+
+UPLOAD_FORM = inline_serializer(
+    "ItemUpload",
+    {
+        "file": serializers.FileField(),
+        "path": serializers.CharField(required=False, help_text="Remote path, e.g. /folder/name.png"),
+        "type": serializers.CharField(required=False),
+        "metadata": serializers.CharField(required=False, help_text='JSON, e.g. {"user": {"split": "train"}}'),
+        "description": serializers.CharField(required=False),
+    },
+)
+SYSTEM_PARAM = OpenApiParameter("system", bool, description="Allow changes to metadata.system (needs the role).")
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in {"1", "true", "yes"}
+
+
+def _object(data) -> dict:
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+class DatasetListView(APIView):
+    @extend_schema(
+        tags=["datasets"],
+        operation_id="datasets_list",
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Datasets")},
+    )
+    def get(self, request: Request) -> Response:
+        projects = request.query_params.getlist("projects") or None
+        return Response([dataset_json(d) for d in selectors.dataset_list(user=request.user, project_ids=projects)])
+
+    @extend_schema(
+        tags=["datasets"],
+        request=OpenApiTypes.OBJECT,
+        responses={201: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The dataset")},
+    )
+    def post(self, request: Request) -> Response:
+        body = _object(request.data)
+        projects = body.get("projects") or ([body["projectId"]] if body.get("projectId") else [])
+        if not isinstance(projects, list) or len(projects) != 1 or not isinstance(projects[0], str):
+            raise BadRequest("Give the dataset's project as projects: [projectId].", details={"projects": "invalid"})
+        dataset = services.dataset_create(
+            user=request.user,
+            project_id=projects[0],
+            name=body.get("name"),
+            create_default_recipe=body.get("createDefaultRecipe", True) is not False,
+        )
+        return Response(dataset_json(dataset), status=status.HTTP_201_CREATED)
+
+
+class DatasetQueryView(APIView):
+    @extend_schema(
+        tags=["datasets"],
+        request=OpenApiTypes.OBJECT,
+        operation_id="datasets_query",
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A page of datasets")},
+    )
+    def post(self, request: Request) -> Response:
+        page = selectors.dataset_query(user=request.user, body=request.data)
+        return Response(page.to_json(dataset_json))
+
+
+class DatasetDetailView(APIView):
+    @extend_schema(
+        tags=["datasets"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The dataset")}
+    )
+    def get(self, request: Request, dataset_id: str) -> Response:
+        dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+        return Response(dataset_json(dataset, directory_tree=selectors.directory_tree(dataset=dataset)))
+
+    @extend_schema(
+        tags=["datasets"],
+        parameters=[SYSTEM_PARAM],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The dataset")},
+    )
+    def patch(self, request: Request, dataset_id: str) -> Response:
+        dataset = services.dataset_update(
+            user=request.user, dataset_id=dataset_id, changes=_object(request.data), system=_flag(request, "system")
+        )
+        return Response(dataset_json(dataset))
+
+    put = patch
+
+    @extend_schema(
+        tags=["datasets"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Deleted")}
+    )
+    def delete(self, request: Request, dataset_id: str) -> Response:
+        services.dataset_delete(user=request.user, dataset_id=dataset_id)
+        return Response(True)
+
+
+class ItemUploadView(APIView):
+    """POST /datasets/{id}/items: one file per request, multipart, as dtlpy streams it."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        tags=["items"],
+        parameters=[OpenApiParameter("mode", str, enum=["skip", "overwrite"])],
+        request={"multipart/form-data": UPLOAD_FORM},
+        responses={
+            200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The item (x-item-op says what happened)")
+        },
+    )
+    def post(self, request: Request, dataset_id: str) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise BadRequest("Send the image as the multipart field 'file'.", details={"file": "missing"})
+        path = request.data.get("path") or f"/{upload.name}"
+        item, op = services.item_upload(
+            user=request.user,
+            dataset_id=dataset_id,
+            path=path,
+            fileobj=upload,
+            original_name=upload.name,
+            metadata=request.data.get("metadata"),
+            description=request.data.get("description"),
+            mode=request.query_params.get("mode", "skip"),
+        )
+        response = Response(item_json(item), status=status.HTTP_201_CREATED if op == "created" else status.HTTP_200_OK)
+        response["x-item-op"] = op
+        return response
+
+
+class ItemQueryView(APIView):
+    @extend_schema(
+        tags=["items"],
+        request=OpenApiTypes.OBJECT,
+        operation_id="items_query",
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A page of items, or a bulk result")},
+    )
+    def post(self, request: Request, dataset_id: str) -> Response:
+        dataset, compiled = selectors.item_query(user=request.user, dataset_id=dataset_id, body=request.data)
+        if compiled.delete:
+            return Response(services.items_bulk_delete(user=request.user, dataset=dataset, compiled=compiled))
+        if compiled.update is not None:
+            return Response(services.items_bulk_update(user=request.user, dataset=dataset, compiled=compiled))
+        return Response(selectors.item_page(dataset=dataset, compiled=compiled).to_json(item_json))
+
+
+class ItemDetailView(APIView):
+    @extend_schema(
+        tags=["items"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The item")}
+    )
+    def get(self, request: Request, item_id: str) -> Response:
+        return Response(item_json(selectors.item_get(user=request.user, item_id=item_id)))
+
+    @extend_schema(
+        tags=["items"],
+        parameters=[SYSTEM_PARAM],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The item")},
+    )
+    def patch(self, request: Request, item_id: str) -> Response:
+        item = services.item_update(
+            user=request.user, item_id=item_id, diff=_object(request.data), system=_flag(request, "system")
+        )
+        return Response(item_json(item))
+
+    put = patch
+
+    @extend_schema(
+        tags=["items"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Deleted")}
+    )
+    def delete(self, request: Request, item_id: str) -> Response:
+        services.item_delete(user=request.user, item_id=item_id)
+        return Response(True)
+
+
+class ItemStreamView(APIView):
+    @extend_schema(
+        tags=["items"],
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The bytes; Range supported")},
+    )
+    def get(self, request: Request, item_id: str):
+        item = selectors.item_get(user=request.user, item_id=item_id)
+        return binary_response(request, item, thumbnail=False)
+
+
+class ItemThumbnailView(APIView):
+    @extend_schema(
+        tags=["items"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A JPEG thumbnail")}
+    )
+    def get(self, request: Request, item_id: str):
+        item = selectors.item_get(user=request.user, item_id=item_id)
+        return binary_response(request, item, thumbnail=True)
+
+
+class DatasetCloneView(APIView):
+    @extend_schema(
+        tags=["datasets"],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A Command; spec.returnedModelId")},
+    )
+    def post(self, request: Request, dataset_id: str) -> Response:
+        body = _object(request.data)
+        params = body.get("cloneDatasetParams") or {}
+        if not isinstance(params, dict):
+            raise BadRequest("cloneDatasetParams must be an object.")
+        command = dataset_clone_start(
+            user=request.user,
+            dataset_id=dataset_id,
+            name=body.get("name"),
+            query=body.get("filter"),
+            with_metadata=bool(params.get("withMetadata", True)),
+            with_annotations=bool(params.get("withItemsAnnotations", True)),
+            target_dataset_id=body.get("targetDatasetId"),
+            target_directory=params.get("targetDirectory"),
+        )
+        return Response(command_json(command))
+
+
+class DatasetMergeView(APIView):
+    @extend_schema(
+        tags=["datasets"],
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A Command")},
+    )
+    def post(self, request: Request) -> Response:
+        body = _object(request.data)
+        params = body.get("mergeDatasetParams") or {}
+        if not isinstance(params, dict):
+            raise BadRequest("mergeDatasetParams must be an object.")
+        command = datasets_merge_start(
+            user=request.user,
+            name=body.get("name") or "",
+            dataset_ids=body.get("datasetsIds"),
+            with_metadata=bool(params.get("withMetadata", True)),
+            with_annotations=bool(params.get("withItemsAnnotations", True)),
+        )
+        return Response(command_json(command))

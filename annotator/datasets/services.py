@@ -1,0 +1,472 @@
+"""Every write to datasets, items and blobs."""
+
+import json
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from annotator.accounts.access import project_require
+from annotator.accounts.models import User
+from annotator.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from annotator.core.events import broadcast, project_group
+from annotator.core.ids import is_valid_id
+from annotator.core.jsonmerge import deep_merge
+from annotator.core.permissions import role_allows
+from annotator.datasets import storage
+from annotator.datasets.images import inspect_image
+from annotator.datasets.models import Blob, Dataset, Item
+from annotator.datasets.paths import ancestors, join_path, normalize_path, split_path
+from annotator.datasets.serializers import dataset_json, item_json
+
+DATASET_NAME_MAX = 200
+UPLOAD_MODES = ("skip", "overwrite")
+
+
+# --- datasets -----------------------------------------------------------------------------------
+def _clean_dataset_name(name: str) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > DATASET_NAME_MAX or any(ord(ch) < 32 for ch in name):
+        raise BadRequest(
+            f"A dataset name has 1 to {DATASET_NAME_MAX} printable characters.", details={"name": "invalid"}
+        )
+    return name
+
+
+def dataset_require(*, user: User, dataset_id: str, operation: str, for_update: bool = False) -> Dataset:
+    """The dataset if `user` may perform `operation` on it; 404 for non-members and unknown ids."""
+    dataset = (
+        Dataset.objects.filter(pk=dataset_id).only("id", "project_id").first() if is_valid_id(dataset_id) else None
+    )
+    if dataset is None:
+        raise NotFound("Dataset not found.")
+    project = project_require(user=user, project_id=dataset.project_id, operation=operation)
+    queryset = Dataset.objects.select_related("creator")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))  # PostgreSQL cannot lock an outer join
+    dataset = queryset.get(pk=dataset_id)
+    dataset.project = project
+    return dataset
+
+
+@transaction.atomic
+def dataset_create(
+    *, user: User, project_id: str, name: str, labels: list[dict] | None = None, create_default_recipe: bool = True
+) -> Dataset:
+    from annotator.ontologies.services import recipe_create_default
+
+    project = project_require(user=user, project_id=project_id, operation="dataset.create")
+    name = _clean_dataset_name(name)
+    if Dataset.objects.filter(project=project, name__iexact=name).exists():
+        raise Conflict(f"The project already has a dataset named {name!r}.")
+    dataset = Dataset.objects.create(project=project, name=name, creator=user, metadata={"system": {}, "user": {}})
+    if create_default_recipe or labels:
+        recipe = recipe_create_default(user=user, project=project, title=f"{name} Default Recipe", labels=labels)
+        dataset.metadata["system"]["recipes"] = [recipe.id]
+        dataset.save(update_fields=["metadata"])
+    broadcast(project_group(project.id), "dataset.created", dataset_json(dataset))
+    return dataset
+
+
+@transaction.atomic
+def dataset_update(*, user: User, dataset_id: str, changes: dict[str, Any], system: bool = False) -> Dataset:
+    """Apply `name` and a metadata diff; `metadata.system` only with `system` and the right role.
+
+    dtlpy sends the whole dataset JSON back, so read-only keys are ignored.
+    """
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="dataset.update", for_update=True)
+    if "name" in changes and changes["name"] != dataset.name:
+        name = _clean_dataset_name(changes["name"])
+        if Dataset.objects.filter(project_id=dataset.project_id, name__iexact=name).exclude(pk=dataset.pk).exists():
+            raise Conflict(f"The project already has a dataset named {name!r}.")
+        dataset.name = name
+    metadata_diff = changes.get("metadata")
+    if metadata_diff is not None:
+        if not isinstance(metadata_diff, dict):
+            raise BadRequest("metadata must be an object.", details={"metadata": "invalid"})
+        if not system:
+            metadata_diff = {k: v for k, v in metadata_diff.items() if k != "system"}
+        elif not role_allows(dataset.project.viewer_role, "dataset.update"):
+            raise Forbidden("Your role may not change system metadata.")
+        if "system" in metadata_diff:
+            _check_recipes(user, dataset, metadata_diff["system"])
+        dataset.metadata = deep_merge(dataset.metadata or {}, metadata_diff)
+    dataset.save(update_fields=["name", "metadata", "updated_at"])
+    broadcast(project_group(dataset.project_id), "dataset.updated", dataset_json(dataset))
+    return dataset
+
+
+def _check_recipes(user: User, dataset: Dataset, system_diff: Any) -> None:
+    """Recipes named in metadata.system.recipes must be recipes of the dataset's project."""
+    from annotator.ontologies.selectors import recipe_get
+
+    if not isinstance(system_diff, dict) or "recipes" not in system_diff:
+        return
+    recipes = system_diff["recipes"]
+    if not isinstance(recipes, list) or not all(isinstance(r, str) for r in recipes):
+        raise BadRequest("metadata.system.recipes must be a list of recipe ids.")
+    for recipe_id in recipes:
+        if recipe_get(user=user, recipe_id=recipe_id).project_id != dataset.project_id:
+            raise BadRequest(f"Recipe {recipe_id} belongs to another project.")
+
+
+@transaction.atomic
+def dataset_delete(*, user: User, dataset_id: str) -> None:
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="dataset.delete", for_update=True)
+    blob_ids = list(dataset.items.exclude(blob=None).values_list("blob_id", flat=True).distinct())
+    data = dataset_json(dataset)
+    dataset.delete()
+    _release_blobs_after_commit(blob_ids)
+    broadcast(project_group(data["projects"][0]), "dataset.deleted", data)
+
+
+# --- folders ---------------------------------------------------------------------------------------
+def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
+    """Create the `dir` items for `directory` and its parents (the SDK never does)."""
+    for folder in ancestors(directory):
+        parent, name = split_path(folder)
+        if Item.objects.filter(dataset=dataset, filename=folder).exists():
+            continue
+        try:
+            with transaction.atomic():
+                Item.objects.create(
+                    dataset=dataset,
+                    type=Item.Type.DIR,
+                    filename=folder,
+                    name=name,
+                    dir=parent,
+                    creator=user,
+                    updated_by=user,
+                    metadata={"system": {}, "user": {}},
+                )
+        except IntegrityError:
+            existing = Item.objects.filter(dataset=dataset, filename=folder).first()
+            if existing is None or existing.type != Item.Type.DIR:
+                raise Conflict(f"{folder} exists and is not a folder.") from None
+
+
+# --- items ---------------------------------------------------------------------------------------------
+def _parse_user_metadata(raw: str | dict | None) -> dict[str, Any]:
+    if raw in (None, ""):
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise BadRequest("metadata must be a JSON object.", details={"metadata": "invalid JSON"}) from exc
+    if not isinstance(raw, dict):
+        raise BadRequest("metadata must be a JSON object.", details={"metadata": "not an object"})
+    user_part = raw.get("user", {})
+    if not isinstance(user_part, dict):
+        raise BadRequest("metadata.user must be an object.", details={"metadata.user": "not an object"})
+    return user_part
+
+
+def item_upload(
+    *,
+    user: User,
+    dataset_id: str,
+    path: str,
+    fileobj: BinaryIO,
+    original_name: str | None = None,
+    metadata: str | dict | None = None,
+    description: str | None = None,
+    mode: str = "skip",
+) -> tuple[Item, str]:
+    """Store an uploaded image as an item at `path`: (item, 'created' | 'overwrite' | 'skip').
+
+    The bytes are hashed and checked before anything is written to the database, and a
+    failure leaves neither a row nor a blob behind.
+    """
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="item.create")
+    if mode not in UPLOAD_MODES:
+        raise BadRequest(f"mode must be one of {', '.join(UPLOAD_MODES)}.", details={"mode": mode})
+    filename = normalize_path(path)
+    directory, name = split_path(filename)
+    user_metadata = _parse_user_metadata(metadata)
+    temp_path, sha256, size = storage.spool(fileobj, max_bytes=settings.ITEM_MAX_UPLOAD_BYTES)
+    placed = False
+    try:
+        existing = Item.objects.filter(dataset=dataset, filename=filename).first()
+        if existing is not None and mode == "skip":
+            temp_path.unlink(missing_ok=True)
+            return existing, "skip"
+        info = inspect_image(temp_path)
+        with transaction.atomic():
+            blob, blob_created = Blob.objects.get_or_create(
+                sha256=sha256,
+                defaults={"size": size, "mimetype": info.mimetype, "width": info.width, "height": info.height},
+            )
+            Blob.objects.select_for_update().filter(pk=blob.pk).first()  # hold it against a concurrent release
+            placed = storage.place(temp_path, blob.relative_path)
+            folders_ensure(dataset=dataset, directory=directory, user=user)
+            system = {
+                "size": size,
+                "mimetype": info.mimetype,
+                "width": info.width,
+                "height": info.height,
+                "originalname": original_name or name,
+                "encoding": "7bit",
+                "isBinary": True,
+                "refs": [],
+            }
+            item, op = _item_write(
+                dataset, filename, directory, name, blob, system, user_metadata, description, user, mode
+            )
+            if op == "skip" and blob_created:
+                _release_blobs_after_commit([sha256])  # lost a race for the path: nothing uses these bytes
+            if blob_created or not blob.has_thumbnail:
+                from annotator.datasets.jobs import thumbnail_make
+
+                transaction.on_commit(lambda: thumbnail_make.delay(blob.sha256))
+            broadcast(
+                project_group(dataset.project_id),
+                f"item.{'created' if op == 'created' else 'updated'}",
+                item_json(item),
+            )
+        return item, op
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        if placed:
+            _release_blobs_after_commit([sha256])
+        raise
+
+
+def _item_write(dataset, filename, directory, name, blob, system, user_metadata, description, user, mode):
+    """Create the item, or replace an existing one's bytes and metadata (mode=overwrite)."""
+    existing = Item.objects.select_for_update().filter(dataset=dataset, filename=filename).first()
+    if existing is not None:
+        if mode == "skip" or existing.type == Item.Type.DIR:
+            if existing.type == Item.Type.DIR:
+                raise Conflict(f"{filename} is a folder.")
+            return existing, "skip"
+        old_blob = existing.blob_id
+        existing.blob = blob
+        existing.metadata = {"system": {**(existing.metadata or {}).get("system", {}), **system}, "user": user_metadata}
+        existing.description = description or ""
+        existing.updated_by = user
+        existing.save(update_fields=["blob", "metadata", "description", "updated_by", "updated_at"])
+        if old_blob and old_blob != blob.sha256:
+            _release_blobs_after_commit([old_blob])
+        return existing, "overwrite"
+    try:
+        with transaction.atomic():
+            item = Item.objects.create(
+                dataset=dataset,
+                type=Item.Type.FILE,
+                filename=filename,
+                name=name,
+                dir=directory,
+                blob=blob,
+                metadata={"system": system, "user": user_metadata},
+                description=description or "",
+                creator=user,
+                updated_by=user,
+            )
+    except IntegrityError:
+        # Another upload of the same path won the race: this one behaves as if it came second.
+        existing = Item.objects.get(dataset=dataset, filename=filename)
+        return existing, "skip"
+    Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") + 1)
+    return item, "created"
+
+
+def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
+    item = Item.objects.filter(pk=item_id).only("id", "dataset_id").first() if is_valid_id(item_id) else None
+    if item is None:
+        raise NotFound("Item not found.")
+    dataset = dataset_require(user=user, dataset_id=item.dataset_id, operation=operation)
+    queryset = Item.objects.select_related("creator", "updated_by", "blob")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))  # PostgreSQL cannot lock an outer join
+    item = queryset.get(pk=item_id)
+    item.dataset = dataset
+    return item
+
+
+ITEM_WRITABLE = {"metadata", "description", "hidden", "filename", "name", "dir"}
+
+
+@transaction.atomic
+def item_update(*, user: User, item_id: str, diff: dict[str, Any], system: bool = False) -> Item:
+    """Apply a sparse diff as dtlpy sends it: deep-merged, `null` deletes a key.
+
+    Read-only keys the SDK echoes back (urls, counts, timestamps) are ignored.
+    `metadata.system` and moves (`filename`) need `?system=true` and item.update_system.
+    """
+    if not isinstance(diff, dict):
+        raise BadRequest("The body must be a JSON object.")
+    item = item_require(user=user, item_id=item_id, operation="item.update", for_update=True)
+    project_role = item.dataset.project.viewer_role
+    metadata_diff = diff.get("metadata")
+    if metadata_diff is not None:
+        if not isinstance(metadata_diff, dict):
+            raise BadRequest("metadata must be an object.", details={"metadata": "invalid"})
+        if "system" in metadata_diff and metadata_diff["system"] is not None:
+            if not system:
+                metadata_diff = {k: v for k, v in metadata_diff.items() if k != "system"}
+            elif not role_allows(project_role, "item.update_system"):
+                raise Forbidden("Your role may not change system metadata.")
+        elif "system" in metadata_diff:
+            metadata_diff = {k: v for k, v in metadata_diff.items() if k != "system"}  # never delete system wholesale
+        if (
+            "user" in metadata_diff
+            and metadata_diff["user"] is not None
+            and not isinstance(metadata_diff["user"], dict)
+        ):
+            raise BadRequest("metadata.user must be an object.", details={"metadata.user": "invalid"})
+        merged = deep_merge(item.metadata or {}, metadata_diff)
+        merged.setdefault("user", {})
+        merged.setdefault("system", {})
+        item.metadata = merged
+    if diff.get("description") is not None:
+        if not isinstance(diff["description"], str):
+            raise BadRequest("description must be a string.")
+        item.description = diff["description"]
+    if isinstance(diff.get("hidden"), bool):
+        item.hidden = diff["hidden"]
+    new_filename = diff.get("filename")
+    if new_filename is not None and system and normalize_path(new_filename) != item.filename:
+        if not role_allows(project_role, "item.update_system"):
+            raise Forbidden("Your role may not move items.")
+        _move(item, normalize_path(new_filename), user)
+    item.updated_by = user
+    item.save()
+    broadcast(project_group(item.dataset.project_id), "item.updated", item_json(item))
+    return item
+
+
+def _move(item: Item, filename: str, user: User) -> None:
+    if item.type == Item.Type.DIR:
+        raise BadRequest("Folders cannot be moved yet.")
+    if Item.objects.filter(dataset_id=item.dataset_id, filename=filename).exists():
+        raise Conflict(f"{filename} already exists.")
+    directory, name = split_path(filename)
+    folders_ensure(dataset=item.dataset, directory=directory, user=user)
+    item.filename, item.dir, item.name = filename, directory, name
+
+
+@transaction.atomic
+def item_delete(*, user: User, item_id: str) -> None:
+    item = item_require(user=user, item_id=item_id, operation="item.delete", for_update=True)
+    _delete_items(item.dataset, Item.objects.filter(pk=item.pk))
+    broadcast(project_group(item.dataset.project_id), "item.deleted", {"id": item.id, "datasetId": item.dataset_id})
+
+
+def _delete_items(dataset: Dataset, queryset) -> int:
+    """Delete items (a folder takes its contents along), fix counts, release their blobs."""
+    folders = list(queryset.filter(type=Item.Type.DIR).values_list("filename", flat=True))
+    targets = Item.objects.filter(pk__in=queryset.values("pk"))
+    for folder in folders:
+        targets = targets | Item.objects.filter(dataset=dataset, filename__startswith=join_path(folder, ""))
+    files = targets.filter(type=Item.Type.FILE)
+    file_count = files.count()
+    blob_ids = list(files.exclude(blob=None).values_list("blob_id", flat=True).distinct())
+    deleted, _ = targets.delete()
+    if file_count:
+        Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") - file_count)
+    _release_blobs_after_commit(blob_ids)
+    return deleted
+
+
+# --- blobs ---------------------------------------------------------------------------------------------
+def _release_blobs_after_commit(sha256s: list[str]) -> None:
+    if sha256s:
+        transaction.on_commit(lambda: blobs_release(sha256s=sha256s))
+
+
+def blobs_release(*, sha256s: list[str]) -> None:
+    """Delete blobs (rows and files) that no item references any more."""
+    for sha256 in sha256s:
+        with transaction.atomic():
+            blob = Blob.objects.select_for_update().filter(pk=sha256).first()
+            if blob is None or Item.objects.filter(blob_id=sha256).exists():
+                continue
+            relative, thumbnail = blob.relative_path, blob.thumbnail_relative_path
+            blob.delete()
+            transaction.on_commit(lambda r=relative, t=thumbnail: (storage.remove(r), storage.remove(t)))
+
+
+def blob_thumbnail_make(*, sha256: str) -> bool:
+    """Make a blob's thumbnail (idempotent); False if the blob is gone."""
+    from annotator.datasets.images import make_thumbnail
+
+    blob = Blob.objects.filter(pk=sha256).first()
+    if blob is None:
+        return False
+    if not blob.has_thumbnail or not storage.media_path(blob.thumbnail_relative_path).exists():
+        make_thumbnail(
+            storage.media_path(blob.relative_path),
+            storage.media_path(blob.thumbnail_relative_path),
+            size=settings.THUMBNAIL_SIZE,
+        )
+        Blob.objects.filter(pk=sha256).update(has_thumbnail=True)
+    return True
+
+
+# --- bulk operations by query ------------------------------------------------------------------------
+BULK_BATCH = 500
+
+
+def _bulk_targets(dataset: Dataset, compiled) -> Any:
+    return compiled.apply(Item.objects.filter(dataset=dataset)).order_by("id")
+
+
+def _check_bulk_update(user: User, dataset: Dataset, update: dict, system_space: bool) -> dict:
+    if set(update) != {"metadata"} or not isinstance(update["metadata"], dict):
+        raise BadRequest("A bulk update may only change metadata.", details={"update": "invalid"})
+    metadata = update["metadata"]
+    if "system" in metadata and not system_space:
+        raise BadRequest("Changing metadata.system needs systemSpace: true.", details={"update": "metadata.system"})
+    if set(metadata) - {"user", "system"}:
+        raise BadRequest("metadata holds only user and system.", details={"update": sorted(metadata)})
+    operation = "item.update_system" if "system" in metadata else "item.update"
+    if not role_allows(dataset.project.viewer_role, operation):
+        raise Forbidden(f"Your role ({dataset.project.viewer_role}) does not allow {operation}.")
+    return metadata
+
+
+def _apply_update(ids: list[str], metadata_diff: dict, user: User) -> None:
+    with transaction.atomic():
+        items = list(Item.objects.select_for_update().filter(pk__in=ids))
+        for item in items:
+            merged = deep_merge(item.metadata or {}, metadata_diff)
+            merged.setdefault("user", {})
+            merged.setdefault("system", {})
+            item.metadata = merged
+            item.updated_by = user
+        Item.objects.bulk_update(items, ["metadata", "updated_by"])
+
+
+def _batches(queryset) -> Any:
+    """Ids in id order, a batch at a time, by keyset (safe while rows change)."""
+    last = ""
+    while True:
+        ids = list(queryset.filter(pk__gt=last).values_list("pk", flat=True)[:BULK_BATCH])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def items_bulk_update(*, user: User, dataset: Dataset, compiled) -> dict[str, Any]:
+    """Deep-merge the query's `update` into every matching item's metadata, in batches."""
+    metadata_diff = _check_bulk_update(user, dataset, compiled.update, compiled.system_space)
+    updated = 0
+    for ids in _batches(_bulk_targets(dataset, compiled)):
+        _apply_update(ids, metadata_diff, user)
+        updated += len(ids)
+    broadcast(project_group(dataset.project_id), "items.bulk_updated", {"datasetId": dataset.id, "count": updated})
+    return {"updated": updated}
+
+
+def items_bulk_delete(*, user: User, dataset: Dataset, compiled) -> dict[str, Any]:
+    if not role_allows(dataset.project.viewer_role, "item.delete"):
+        raise Forbidden(f"Your role ({dataset.project.viewer_role}) does not allow item.delete.")
+    deleted = 0
+    for ids in _batches(_bulk_targets(dataset, compiled)):
+        with transaction.atomic():
+            deleted += _delete_items(dataset, Item.objects.filter(pk__in=ids))
+    broadcast(project_group(dataset.project_id), "items.bulk_deleted", {"datasetId": dataset.id, "count": deleted})
+    return {"deleted": deleted}

@@ -1,0 +1,312 @@
+/**
+ * The dataset browser: folder tree, DQL filter, a thumbnail grid paged by id (keyset, so
+ * page 1,000 costs what page 1 does), an item preview, and drag-and-drop upload.
+ */
+import { ApiError, api, uploadForm } from "../lib/api";
+import { buildItemQuery, formatBytes, parseDql, type Filter } from "../lib/dql";
+
+interface Item {
+  id: string;
+  name: string;
+  filename: string;
+  dir: string;
+  type: string;
+  thumbnail: string;
+  stream: string;
+  createdAt: string;
+  metadata: { system: Record<string, unknown>; user: Record<string, unknown> };
+}
+interface Page<T> {
+  items: T[];
+  totalItemsCount: number;
+  hasNextPage: boolean;
+}
+interface FolderNode {
+  path: string;
+  name: string;
+  children: FolderNode[];
+}
+
+const PAGE_SIZE = 100;
+const UPLOAD_PARALLEL = 3;
+
+class DatasetBrowser {
+  private readonly datasetId: string;
+  private folder = "/";
+  private userFilter: Filter | null = null;
+  private lastId: string | null = null;
+  private loading = false;
+  private exhausted = false;
+  private generation = 0;
+
+  private readonly grid = byId<HTMLUListElement>("item-grid");
+  private readonly status = byId<HTMLParagraphElement>("grid-status");
+  private readonly tree = byId<HTMLUListElement>("folder-tree");
+
+  constructor(private readonly root: HTMLElement) {
+    this.datasetId = root.dataset.datasetId ?? "";
+  }
+
+  start(): void {
+    this.wireFilter();
+    this.wirePreview();
+    if (this.root.dataset.canUpload === "true") this.wireUpload();
+    new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) void this.loadMore();
+    }, { rootMargin: "600px" }).observe(byId("grid-sentinel"));
+    void this.loadTree();
+    void this.reset();
+  }
+
+  // --- folders -------------------------------------------------------------------------------
+  private async loadTree(): Promise<void> {
+    const dataset = await api<{ directoryTree: FolderNode; itemsCount: number }>(`/datasets/${this.datasetId}`);
+    byId("item-count").textContent = String(dataset.itemsCount);
+    this.tree.replaceChildren(this.folderNode({ path: "/", name: "All items", children: dataset.directoryTree.children }, true));
+  }
+
+  private folderNode(node: FolderNode, isRoot = false): HTMLLIElement {
+    const li = document.createElement("li");
+    li.setAttribute("role", "treeitem");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "folder" + (node.path === this.folder ? " current" : "");
+    button.textContent = isRoot ? node.name : `📁 ${node.name}`;
+    button.setAttribute("aria-current", node.path === this.folder ? "true" : "false");
+    button.addEventListener("click", () => {
+      this.folder = node.path;
+      byIdOptional("upload-target")?.replaceChildren(node.path);
+      this.tree.querySelectorAll("button.folder").forEach((b) => {
+        b.classList.remove("current");
+        b.setAttribute("aria-current", "false");
+      });
+      button.classList.add("current");
+      button.setAttribute("aria-current", "true");
+      void this.reset();
+    });
+    li.append(button);
+    if (node.children.length) {
+      const group = document.createElement("ul");
+      group.setAttribute("role", "group");
+      for (const child of node.children) group.append(this.folderNode(child));
+      li.append(group);
+    }
+    return li;
+  }
+
+  // --- the grid ----------------------------------------------------------------------------------
+  private async reset(): Promise<void> {
+    this.generation += 1;
+    this.lastId = null;
+    this.exhausted = false;
+    this.loading = false;
+    this.grid.replaceChildren();
+    await this.loadMore();
+  }
+
+  private async loadMore(): Promise<void> {
+    if (this.loading || this.exhausted) return;
+    this.loading = true;
+    const generation = this.generation;
+    this.status.textContent = "Loading…";
+    try {
+      const query = buildItemQuery({ folder: this.folder, filter: this.userFilter, afterId: this.lastId, pageSize: PAGE_SIZE });
+      const page = await api<Page<Item>>(`/datasets/${this.datasetId}/query`, { json: query });
+      if (generation !== this.generation) return; // a newer filter or folder replaced this one
+      for (const item of page.items) this.grid.append(this.tile(item));
+      this.lastId = page.items.at(-1)?.id ?? this.lastId;
+      this.exhausted = !page.hasNextPage;
+      const shown = this.grid.children.length;
+      this.status.textContent = shown === 0 ? "No items match." : `Showing ${shown}${this.exhausted ? "" : "+"} items`;
+    } catch (error) {
+      this.status.textContent = "";
+      this.showFilterError(error);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  private tile(item: Item): HTMLLIElement {
+    const li = document.createElement("li");
+    li.className = "tile";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.setAttribute("aria-label", `Open ${item.name}`);
+    const image = document.createElement("img");
+    image.loading = "lazy";
+    image.decoding = "async";
+    image.alt = "";
+    image.src = item.thumbnail;
+    let retries = 0;
+    // A fresh upload's thumbnail is made by a background job: retry briefly, then show the image.
+    image.addEventListener("error", () => {
+      retries += 1;
+      if (retries <= 5) window.setTimeout(() => (image.src = `${item.thumbnail}?retry=${retries}`), 800 * retries);
+      else image.src = item.stream;
+    });
+    const caption = document.createElement("span");
+    caption.className = "tile-name";
+    caption.textContent = item.name;
+    button.append(image, caption);
+    button.addEventListener("click", () => void this.preview(item.id));
+    li.append(button);
+    return li;
+  }
+
+  // --- filter ------------------------------------------------------------------------------------
+  private wireFilter(): void {
+    const form = byId<HTMLFormElement>("dql-form");
+    const input = byId<HTMLInputElement>("dql-input");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const parsed = parseDql(input.value);
+      if (!parsed.ok) {
+        this.showFilterError(new Error(parsed.error));
+        return;
+      }
+      this.hideFilterError();
+      this.userFilter = parsed.filter;
+      void this.reset();
+    });
+    byId("dql-clear").addEventListener("click", () => {
+      input.value = "";
+      this.userFilter = null;
+      this.hideFilterError();
+      void this.reset();
+    });
+    form.querySelectorAll<HTMLButtonElement>("button[data-example]").forEach((button) =>
+      button.addEventListener("click", () => {
+        input.value = button.dataset.example ?? "";
+        form.requestSubmit();
+      }),
+    );
+  }
+
+  private showFilterError(error: unknown): void {
+    const box = byId("dql-error");
+    box.textContent = error instanceof ApiError || error instanceof Error ? error.message : String(error);
+    box.hidden = false;
+  }
+
+  private hideFilterError(): void {
+    byId("dql-error").hidden = true;
+  }
+
+  // --- preview -----------------------------------------------------------------------------------------
+  private wirePreview(): void {
+    byId("preview-close").addEventListener("click", () => (byId("item-preview").hidden = true));
+  }
+
+  private async preview(itemId: string): Promise<void> {
+    const item = await api<Item>(`/items/${itemId}`);
+    const panel = byId("item-preview");
+    byId("preview-title").textContent = item.name;
+    const image = byId<HTMLImageElement>("preview-image");
+    image.src = item.stream;
+    image.alt = item.name;
+    const system = item.metadata.system;
+    const facts: [string, string][] = [
+      ["Path", item.filename],
+      ["Size", formatBytes(Number(system.size ?? 0))],
+      ["Dimensions", `${system.width ?? "?"} × ${system.height ?? "?"}`],
+      ["Type", String(system.mimetype ?? "")],
+      ["Created", new Date(item.createdAt).toLocaleString()],
+    ];
+    byId("preview-facts").replaceChildren(
+      ...facts.flatMap(([term, value]) => {
+        const dt = document.createElement("dt");
+        dt.textContent = term;
+        const dd = document.createElement("dd");
+        dd.textContent = value;
+        return [dt, dd];
+      }),
+    );
+    byId("preview-metadata").textContent = JSON.stringify(item.metadata.user, null, 2);
+    panel.hidden = false;
+  }
+
+  // --- upload -----------------------------------------------------------------------------------------------
+  private wireUpload(): void {
+    const zone = byId("drop-zone");
+    const input = byId<HTMLInputElement>("file-input");
+    zone.addEventListener("click", () => input.click());
+    zone.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        input.click();
+      }
+    });
+    input.addEventListener("change", () => {
+      if (input.files?.length) void this.upload([...input.files]);
+      input.value = "";
+    });
+    zone.addEventListener("dragover", (event) => {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      zone.classList.remove("dragging");
+      const files = [...(event.dataTransfer?.files ?? [])];
+      if (files.length) void this.upload(files);
+    });
+  }
+
+  private async upload(files: File[]): Promise<void> {
+    const bar = byId<HTMLProgressElement>("upload-progress");
+    const status = byId("upload-status");
+    const total = files.reduce((sum, file) => sum + file.size, 0) || 1;
+    const sent = new Map<File, number>();
+    const failures: string[] = [];
+    let finished = 0;
+    bar.hidden = false;
+    bar.value = 0;
+    const report = () => {
+      const loaded = [...sent.values()].reduce((a, b) => a + b, 0);
+      bar.value = Math.round((100 * loaded) / total);
+      status.textContent = `Uploaded ${finished} of ${files.length}${failures.length ? ` · ${failures.length} failed` : ""}`;
+    };
+    const queue = [...files];
+    const worker = async () => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        const form = new FormData();
+        form.append("type", "file");
+        form.append("path", `${this.folder.replace(/\/$/, "")}/${file.name}`);
+        form.append("file", file, file.name);
+        try {
+          await uploadForm(`/datasets/${this.datasetId}/items?mode=skip`, form, (loaded) => {
+            sent.set(file, loaded);
+            report();
+          });
+        } catch (error) {
+          failures.push(`${file.name}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        sent.set(file, file.size);
+        finished += 1;
+        report();
+      }
+    };
+    report();
+    await Promise.all(Array.from({ length: Math.min(UPLOAD_PARALLEL, files.length) }, worker));
+    bar.value = 100;
+    status.textContent = failures.length
+      ? `Uploaded ${files.length - failures.length} of ${files.length}. Failed: ${failures.join("; ")}`
+      : `Uploaded ${files.length} of ${files.length}.`;
+    await this.loadTree();
+    await this.reset();
+  }
+}
+
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+}
+
+function byIdOptional(id: string): HTMLElement | null {
+  return document.getElementById(id);
+}
+
+const browserRoot = document.getElementById("dataset-browser");
+if (browserRoot) new DatasetBrowser(browserRoot).start();

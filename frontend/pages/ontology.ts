@@ -1,0 +1,2 @@
+/** The recipe and ontology editor (being built). */
+export {};

@@ -1,0 +1,391 @@
+"""Items: upload, binaries, folders, metadata diffs, deletion, and every bad input."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from annotator.datasets import services
+from annotator.datasets.models import Blob, Dataset, Item
+from tests.conftest import wait_until
+from tests.images import jpeg, png
+
+pytestmark = pytest.mark.django_db
+
+ALL = ["owner", "engineer", "annotationManager", "annotator", "reviewer"]
+WRITERS = {"owner", "engineer"}
+
+
+def media_files() -> set[str]:
+    """Stored blobs and spooled uploads (thumbnails are left out: other tests' jobs make them)."""
+    root = Path(django_settings.MEDIA_ROOT)
+    return {str(p.relative_to(root)) for folder in ("blobs", "tmp") for p in (root / folder).rglob("*") if p.is_file()}
+
+
+# --- upload --------------------------------------------------------------------------------------
+def test_upload_reads_the_image_and_echoes_the_size(upload, members, dataset):
+    # given
+    data = png(40, 30)
+
+    # when
+    response = upload(
+        members["owner"], dataset, "/a/b/one.png", data, metadata=json.dumps({"user": {"split": "train"}})
+    )
+
+    # then
+    assert response.status_code == 201
+    assert response["x-item-op"] == "created"
+    body = response.json()
+    system = body["metadata"]["system"]
+    assert (system["width"], system["height"], system["mimetype"]) == (40, 30, "image/png")
+    assert system["size"] == len(data)
+    assert body["metadata"]["user"] == {"split": "train"}
+    assert (body["filename"], body["name"], body["dir"], body["type"]) == ("/a/b/one.png", "one.png", "/a/b", "file")
+    dataset.refresh_from_db()
+    assert dataset.items_count == 1
+
+
+def test_upload_creates_the_folders_and_the_tree_shows_them(upload, members, dataset, client_for):
+    upload(members["owner"], dataset, "/a/b/one.png")
+    upload(members["owner"], dataset, "/a/two.png")
+    folders = set(Item.objects.filter(dataset=dataset, type="dir").values_list("filename", "dir"))
+    assert folders == {("/a", "/"), ("/a/b", "/a")}
+    tree = client_for(members["annotator"]).get(f"/api/v1/datasets/{dataset.id}").json()["directoryTree"]
+    assert [c["path"] for c in tree["children"]] == ["/a"]
+    assert [c["path"] for c in tree["children"][0]["children"]] == ["/a/b"]
+
+
+def test_skip_mode_keeps_the_first_item(upload, members, dataset):
+    first = upload(members["owner"], dataset, "/x.png", png(color=(1, 1, 1))).json()
+    again = upload(members["owner"], dataset, "/x.png", png(color=(2, 2, 2)), mode="skip")
+    assert again.status_code == 200
+    assert again["x-item-op"] == "skip"
+    assert again.json()["id"] == first["id"]
+    assert Item.objects.get(pk=first["id"]).metadata["system"]["size"] == first["metadata"]["system"]["size"]
+
+
+@pytest.mark.django_db(transaction=True)  # blobs are released after commit
+def test_overwrite_mode_replaces_the_bytes_and_frees_the_old_blob(upload, members, dataset):
+    first = upload(members["owner"], dataset, "/x.png", png(color=(1, 1, 1))).json()
+    old_blob = Item.objects.get(pk=first["id"]).blob_id
+    new_data = jpeg(64, 48)
+
+    response = upload(members["owner"], dataset, "/x.png", new_data, mode="overwrite")
+
+    assert response["x-item-op"] == "overwrite"
+    body = response.json()
+    assert body["id"] == first["id"]
+    assert body["metadata"]["system"]["size"] == len(new_data)
+    assert body["metadata"]["system"]["mimetype"] == "image/jpeg"
+    assert not Blob.objects.filter(pk=old_blob).exists()
+    assert Item.objects.filter(dataset=dataset, type="file").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)  # blobs are released after commit
+def test_identical_bytes_share_one_blob_until_the_last_item_goes(upload, members, dataset, client_for):
+    # given: the same bytes under two paths
+    data = png(color=(9, 9, 9))
+    one = upload(members["owner"], dataset, "/one.png", data).json()
+    two = upload(members["owner"], dataset, "/two.png", data).json()
+    blob = Item.objects.get(pk=one["id"]).blob
+    assert Item.objects.get(pk=two["id"]).blob_id == blob.sha256
+    assert Blob.objects.count() == 1
+
+    # when one goes, the blob stays; when both go, it is removed with its file
+    api = client_for(members["owner"])
+    api.delete(f"/api/v1/items/{one['id']}")
+    assert Blob.objects.filter(pk=blob.sha256).exists()
+    api.delete(f"/api/v1/items/{two['id']}")
+    assert not Blob.objects.filter(pk=blob.sha256).exists()
+    assert blob.relative_path not in media_files()
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_upload_by_role(upload, members, dataset, role):
+    response = upload(members[role], dataset, "/r.png")
+    assert response.status_code == (201 if role in WRITERS else 403)
+    assert Item.objects.filter(dataset=dataset, type="file").exists() is (role in WRITERS)
+
+
+def test_a_stranger_cannot_upload_or_see_items(upload, members, dataset, client_for):
+    item = upload(members["owner"], dataset, "/r.png").json()
+    assert upload(members["stranger"], dataset, "/s.png").status_code == 404
+    api = client_for(members["stranger"])
+    for call in (
+        api.get(f"/api/v1/items/{item['id']}"),
+        api.get(f"/api/v1/items/{item['id']}/stream"),
+        api.get(f"/api/v1/items/{item['id']}/thumbnail"),
+        api.patch(f"/api/v1/items/{item['id']}", {"metadata": {"user": {"x": 1}}}, format="json"),
+        api.delete(f"/api/v1/items/{item['id']}"),
+        api.get(f"/api/v1/datasets/{dataset.id}"),
+        api.post(f"/api/v1/datasets/{dataset.id}/query", {"resource": "items", "filter": {}}, format="json"),
+    ):
+        assert call.status_code == 404
+    assert Item.objects.get(pk=item["id"]).metadata["user"] == {}
+
+
+CORRUPT = png()[:60]
+BAD_FILES = {
+    "truncated png": CORRUPT,
+    "text": b"just some text, not an image",
+    "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "html": b"<html><body><script>alert(1)</script></body></html>",
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_non_images_get_400_and_leave_nothing_behind(upload, members, dataset, case):
+    before = media_files()
+    response = upload(members["owner"], dataset, "/bad.png", BAD_FILES[case])
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_image"
+    assert not Item.objects.filter(dataset=dataset).exists()
+    assert not Blob.objects.exists()
+    assert media_files() == before
+
+
+def test_a_decompression_bomb_gets_400(upload, members, dataset, settings):
+    settings.IMAGE_MAX_PIXELS = 10_000  # 200x200 = 40,000 pixels is "too many" here
+    before = media_files()
+    response = upload(members["owner"], dataset, "/bomb.png", png(200, 200))
+    assert response.status_code == 400
+    assert response.json()["code"] == "image_too_large"
+    assert not Item.objects.filter(dataset=dataset).exists()
+    assert media_files() == before
+
+
+def test_an_oversized_upload_gets_413(upload, members, dataset, settings):
+    settings.ITEM_MAX_UPLOAD_BYTES = 100
+    before = media_files()
+    response = upload(members["owner"], dataset, "/big.png", png(64, 64))
+    assert response.status_code == 413
+    assert not Item.objects.filter(dataset=dataset).exists()
+    assert media_files() == before
+
+
+@pytest.mark.parametrize(
+    "path", ["/a/../../etc/passwd.png", "/a/\x00.png", "/a/\u202egnp.exe", "", "/", "/a/" + "x" * 300]
+)
+def test_path_tricks_get_400(upload, members, dataset, path):
+    response = upload(members["owner"], dataset, path or " ")
+    assert response.status_code == 400
+    assert not Item.objects.filter(dataset=dataset).exists()
+
+
+def test_bad_metadata_and_mode_get_400(upload, members, dataset):
+    assert upload(members["owner"], dataset, "/m.png", metadata="{not json").status_code == 400
+    assert upload(members["owner"], dataset, "/m.png", metadata=json.dumps({"user": [1]})).status_code == 400
+    assert upload(members["owner"], dataset, "/m.png", mode="append").status_code == 400
+    assert not Item.objects.filter(dataset=dataset).exists()
+
+
+def test_missing_file_field_is_400(client_for, members, dataset):
+    response = client_for(members["owner"]).post(
+        f"/api/v1/datasets/{dataset.id}/items", {"path": "/x.png"}, format="multipart"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_one_path_in_skip_mode_make_one_item(members, project):
+    # given
+    dataset = services.dataset_create(user=members["owner"], project_id=project.id, name="Race")
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def upload_once(n: int) -> None:
+        import io
+
+        from django.db import connection
+
+        try:
+            _item, op = services.item_upload(
+                user=members["owner"], dataset_id=dataset.id, path="/same.png", fileobj=io.BytesIO(png(color=(n, n, n)))
+            )
+            results.append(op)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=upload_once, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # then
+    assert not errors, errors
+    assert sorted(results).count("created") == 1
+    assert Item.objects.filter(dataset=dataset, filename="/same.png").count() == 1
+    dataset.refresh_from_db()
+    assert dataset.items_count == 1
+    # no blob is left without an item
+    wait_until(lambda: Blob.objects.count() == 1, message="unused blobs to be released")
+
+
+# --- binaries ------------------------------------------------------------------------------------
+def test_stream_serves_the_bytes_with_validators_and_ranges(upload, members, dataset, client_for):
+    data = png(50, 50)
+    item = upload(members["owner"], dataset, "/s.png", data).json()
+    api = client_for(members["annotator"])
+    url = f"/api/v1/items/{item['id']}/stream"
+
+    full = api.get(url)
+    assert full.status_code == 200
+    assert b"".join(full.streaming_content) == data
+    assert full["Content-Type"] == "image/png"
+    assert full["Content-Length"] == str(len(data))
+    etag, last_modified = full["ETag"], full["Last-Modified"]
+
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert api.get(url, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+
+    part = api.get(url, HTTP_RANGE="bytes=10-19")
+    assert part.status_code == 206
+    assert b"".join(part.streaming_content) == data[10:20]
+    assert part["Content-Range"] == f"bytes 10-19/{len(data)}"
+
+    tail = api.get(url, HTTP_RANGE="bytes=-5")
+    assert b"".join(tail.streaming_content) == data[-5:]
+    from_start = api.get(url, HTTP_RANGE="bytes=0-")
+    assert b"".join(from_start.streaming_content) == data
+
+    beyond = api.get(url, HTTP_RANGE=f"bytes={len(data) + 10}-")
+    assert beyond.status_code == 416
+    assert beyond["Content-Range"] == f"bytes */{len(data)}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thumbnails_are_made_by_the_worker_after_commit(members, project, client_for, celery_worker, settings):
+    # given
+    import io
+
+    dataset = services.dataset_create(user=members["owner"], project_id=project.id, name="Thumbs")
+    item, _ = services.item_upload(
+        user=members["owner"], dataset_id=dataset.id, path="/big.jpg", fileobj=io.BytesIO(jpeg(1200, 900))
+    )
+
+    # when the worker has run
+    wait_until(lambda: Blob.objects.get(pk=item.blob_id).has_thumbnail, timeout=30, message="the thumbnail job")
+
+    # then
+    response = client_for(members["annotator"]).get(f"/api/v1/items/{item.id}/thumbnail")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    from PIL import Image
+
+    thumb = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert max(thumb.size) == settings.THUMBNAIL_SIZE
+
+
+def test_thumbnail_is_404_until_it_is_ready(upload, members, dataset, client_for):
+    item = upload(members["owner"], dataset, "/t.png").json()
+    Blob.objects.update(has_thumbnail=False)
+    response = client_for(members["owner"]).get(f"/api/v1/items/{item['id']}/thumbnail")
+    assert response.status_code == 404
+    assert response.json()["code"] == "thumbnail_not_ready"
+
+
+# --- metadata and deletion ----------------------------------------------------------------------------
+def test_patch_deep_merges_and_null_deletes(upload, members, dataset, client_for):
+    item = upload(
+        members["owner"], dataset, "/p.png", metadata=json.dumps({"user": {"a": {"b": 1, "c": 2}, "d": 3}})
+    ).json()
+    api = client_for(members["engineer"])
+
+    body = api.patch(
+        f"/api/v1/items/{item['id']}", {"metadata": {"user": {"a": {"b": 10}, "d": None, "e": "new"}}}, format="json"
+    ).json()
+
+    assert body["metadata"]["user"] == {"a": {"b": 10, "c": 2}, "e": "new"}
+
+
+def test_patch_ignores_the_read_only_keys_the_sdk_echoes(upload, members, dataset, client_for):
+    item = upload(members["owner"], dataset, "/p.png").json()
+    echo = {**item, "metadata": {"user": {"k": 1}, "system": {"size": 1}}, "annotationsCount": 99, "url": None}
+    body = client_for(members["owner"]).patch(f"/api/v1/items/{item['id']}", echo, format="json").json()
+    assert body["metadata"]["user"] == {"k": 1}
+    assert body["metadata"]["system"]["size"] == item["metadata"]["system"]["size"]
+    assert body["annotationsCount"] == 0
+
+
+def test_system_metadata_needs_the_flag_and_the_role(upload, members, dataset, client_for):
+    item = upload(members["owner"], dataset, "/p.png").json()
+    url = f"/api/v1/items/{item['id']}"
+    diff = {"metadata": {"system": {"size": 1, "origin": "scanner"}}}
+
+    client_for(members["owner"]).patch(url, diff, format="json")  # no ?system=true: ignored
+    assert Item.objects.get(pk=item["id"]).metadata["system"]["size"] == item["metadata"]["system"]["size"]
+
+    assert client_for(members["annotator"]).patch(url + "?system=true", diff, format="json").status_code == 403
+    assert "origin" not in Item.objects.get(pk=item["id"]).metadata["system"]
+
+    assert (
+        client_for(members["engineer"])
+        .patch(url + "?system=true", {"metadata": {"system": {"origin": "scanner"}}}, format="json")
+        .status_code
+        == 200
+    )
+    assert Item.objects.get(pk=item["id"]).metadata["system"]["origin"] == "scanner"
+
+
+def test_moving_an_item_with_system_true_creates_the_folder(upload, members, dataset, client_for):
+    item = upload(members["owner"], dataset, "/p.png").json()
+    body = (
+        client_for(members["owner"])
+        .patch(f"/api/v1/items/{item['id']}?system=true", {"filename": "/moved/p.png"}, format="json")
+        .json()
+    )
+    assert (body["filename"], body["dir"]) == ("/moved/p.png", "/moved")
+    assert Item.objects.filter(dataset=dataset, type="dir", filename="/moved").exists()
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_metadata_updates_and_deletes_by_role(upload, members, dataset, client_for, role):
+    item = upload(members["owner"], dataset, "/p.png").json()
+    api = client_for(members[role])
+    patched = api.patch(f"/api/v1/items/{item['id']}", {"metadata": {"user": {"by": role}}}, format="json")
+    assert patched.status_code == (200 if role in WRITERS else 403)
+    deleted = api.delete(f"/api/v1/items/{item['id']}")
+    assert deleted.status_code == (200 if role in WRITERS else 403)
+    assert Item.objects.filter(pk=item["id"]).exists() is (role not in WRITERS)
+
+
+@pytest.mark.django_db(transaction=True)  # blobs are released after commit
+def test_deleting_a_folder_takes_its_contents_and_fixes_the_count(upload, members, dataset, client_for):
+    upload(members["owner"], dataset, "/f/one.png", png(color=(1, 2, 3)))
+    upload(members["owner"], dataset, "/f/sub/two.png", png(color=(3, 2, 1)))
+    upload(members["owner"], dataset, "/keep.png", png(color=(5, 5, 5)))
+    folder = Item.objects.get(dataset=dataset, filename="/f")
+
+    client_for(members["owner"]).delete(f"/api/v1/items/{folder.id}")
+
+    assert set(Item.objects.filter(dataset=dataset).values_list("filename", flat=True)) == {"/keep.png"}
+    assert Dataset.objects.get(pk=dataset.pk).items_count == 1
+    assert Blob.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thumbnails_lost_with_their_messages_are_backfilled(members, project, celery_worker):
+    # given: an upload whose thumbnail job never ran (as when an in-memory broker stops)
+    import io
+
+    from annotator.datasets.jobs import thumbnails_backfill
+
+    dataset = services.dataset_create(user=members["owner"], project_id=project.id, name="Backfill")
+    item, _ = services.item_upload(
+        user=members["owner"], dataset_id=dataset.id, path="/b.png", fileobj=io.BytesIO(png())
+    )
+    wait_until(lambda: Blob.objects.get(pk=item.blob_id).has_thumbnail, timeout=30, message="the first thumbnail")
+    Blob.objects.update(has_thumbnail=False)
+
+    # when
+    thumbnails_backfill.delay()
+
+    # then
+    wait_until(lambda: Blob.objects.get(pk=item.blob_id).has_thumbnail, timeout=30, message="the backfilled thumbnail")
