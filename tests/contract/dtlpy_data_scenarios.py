@@ -205,4 +205,14 @@ def delete_one():
 
 step("items.delete", delete_one)
 
+
+def clone():
+    f = dl.Filters()
+    f.add(field="metadata.user.split", values="val")
+    cloned = dataset.clone(clone_name="Val only", filters=f, with_items_annotations=False, with_metadata=True)
+    return {"name": cloned.name, "files": sorted(item.name for page in cloned.items.list() for item in page)}
+
+
+step("datasets.clone", clone)
+
 json.dump(report, sys.stdout)

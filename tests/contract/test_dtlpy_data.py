@@ -97,3 +97,8 @@ def test_dtlpy_manages_datasets_items_and_queries(dtlpy_python, live_server, set
     assert Item.objects.filter(dataset=dataset, metadata__user__batch="b1").count() == BATCH - 1  # one deleted after
     assert values["item.download"] is True
     assert values["items.delete"] == "gone"
+    # clone: a Command the SDK waits on, then the new dataset; blobs shared
+    assert values["datasets.clone"] == {"name": "Val only", "files": [f"img_{n}.png" for n in (1, 3, 5, 7, 9)]}
+    clone = Dataset.objects.get(project=project, name="Val only")
+    for copy in Item.objects.filter(dataset=clone, type="file"):
+        assert Item.objects.get(pk=copy.metadata["system"]["clonedFrom"]).blob_id == copy.blob_id

@@ -209,3 +209,41 @@ async def test_malformed_messages_get_an_error_not_a_disconnect():
     await socket.send_json_to(["not", "an", "object"])
     assert (await socket.receive_json_from())["code"] == "bad_request"
     await socket.disconnect()
+
+
+async def test_command_progress_reaches_watchers_from_the_worker(celery_worker):
+    """A clone's progress is pushed by the worker (a thread, or another process with Redis)."""
+    import io
+
+    from annotator.datasets import services as dataset_services
+    from annotator.datasets.commands import dataset_clone_start
+    from tests.images import png
+
+    # given: a watcher of the project, and a dataset to clone
+    project, owner, member, _stranger = await make_world()
+
+    def dataset_with_items():
+        dataset = dataset_services.dataset_create(user=owner, project_id=project.id, name="Source")
+        for n in range(3):
+            dataset_services.item_upload(
+                user=owner, dataset_id=dataset.id, path=f"/{n}.png", fileobj=io.BytesIO(png(color=(n, 9, 9)))
+            )
+        return dataset
+
+    source = await database_sync_to_async(dataset_with_items)()
+    socket, _, _ = await watching(member, f"project.{project.id}")
+
+    # when
+    command = await database_sync_to_async(dataset_clone_start)(
+        user=owner, dataset_id=source.id, name="Copy", query=None, with_metadata=True, with_annotations=False
+    )
+
+    # then: updates for this command arrive until it succeeds
+    statuses = []
+    while not statuses or statuses[-1] not in {"success", "failed"}:
+        event = await socket.receive_json_from(timeout=30)
+        if event.get("event") == "command.updated" and event["data"]["id"] == command.id:
+            statuses.append(event["data"]["status"])
+    assert statuses[-1] == "success"
+    assert "in-progress" in statuses
+    await socket.disconnect()
