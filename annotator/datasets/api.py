@@ -12,7 +12,7 @@ from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
-from annotator.datasets.commands import dataset_clone_start, datasets_merge_start
+from annotator.datasets.commands import dataset_clone_start, datasets_merge_start, items_archive_upload_start
 from annotator.datasets.serializers import dataset_json, item_json
 
 UPLOAD_FORM = inline_serializer(
@@ -23,6 +23,13 @@ UPLOAD_FORM = inline_serializer(
         "type": serializers.CharField(required=False),
         "metadata": serializers.CharField(required=False, help_text='JSON, e.g. {"user": {"split": "train"}}'),
         "description": serializers.CharField(required=False),
+    },
+)
+ARCHIVE_FORM = inline_serializer(
+    "ItemArchiveUpload",
+    {
+        "file": serializers.FileField(help_text="A zip of images"),
+        "path": serializers.CharField(required=False, help_text="Folder to import into, e.g. /batch-7"),
     },
 )
 SYSTEM_PARAM = OpenApiParameter("system", bool, description="Allow changes to metadata.system (needs the role).")
@@ -247,5 +254,30 @@ class DatasetMergeView(APIView):
             dataset_ids=body.get("datasetsIds"),
             with_metadata=bool(params.get("withMetadata", True)),
             with_annotations=bool(params.get("withItemsAnnotations", True)),
+        )
+        return Response(command_json(command))
+
+
+class ItemArchiveUploadView(APIView):
+    """POST /datasets/{id}/archive: a zip of images, checked now and imported as a Command."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=["items"],
+        parameters=[OpenApiParameter("mode", str, enum=["skip", "overwrite"])],
+        request={"multipart/form-data": ARCHIVE_FORM},
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A Command")},
+    )
+    def post(self, request: Request, dataset_id: str) -> Response:
+        archive = request.FILES.get("file")
+        if archive is None:
+            raise BadRequest("Send the zip as the multipart field 'file'.", details={"file": "missing"})
+        command = items_archive_upload_start(
+            user=request.user,
+            dataset_id=dataset_id,
+            fileobj=archive,
+            target_dir=request.data.get("path"),
+            mode=request.query_params.get("mode", "skip"),
         )
         return Response(command_json(command))

@@ -1,4 +1,4 @@
-"""Long dataset operations, run as Commands: clone and merge.
+"""Long dataset operations, run as Commands: clone, merge and zip upload.
 
 Both are written to be safe to run twice (a retried attempt after a worker died): items
 are matched by path in the target, so an item copied before the crash is not copied again.
@@ -7,6 +7,7 @@ Binaries are never copied: a clone's items point at the same blobs.
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
@@ -14,12 +15,14 @@ from annotator.accounts.access import project_require
 from annotator.accounts.models import User
 from annotator.core.commands import CommandFailed, Progress, command_handler, command_start
 from annotator.core.dql import ITEMS, compile_query
-from annotator.core.errors import BadRequest
+from annotator.core.errors import ApiError, BadRequest
 from annotator.core.jsonmerge import deep_merge
 from annotator.core.models import Command
+from annotator.datasets import storage
+from annotator.datasets.archives import archive_entries, open_entry
 from annotator.datasets.models import Dataset, Item
 from annotator.datasets.paths import normalize_dir, split_path
-from annotator.datasets.services import _clean_dataset_name, dataset_require, folders_ensure
+from annotator.datasets.services import UPLOAD_MODES, _clean_dataset_name, dataset_require, folders_ensure
 
 BATCH = 500
 
@@ -276,3 +279,76 @@ def _free_path(filename: str, taken: set[str]) -> str:
     while f"{stem}_{n}{dot}{extension}" in taken:
         n += 1
     return f"{stem}_{n}{dot}{extension}"
+
+
+# --- zip archives -----------------------------------------------------------------------------------------
+def items_archive_upload_start(
+    *, user: User, dataset_id: str, fileobj, target_dir: str | None, mode: str = "skip"
+) -> Command:
+    """Check a zip of images now (400 for unsafe ones) and import it as a Command."""
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="item.create")
+    if mode not in UPLOAD_MODES:
+        raise BadRequest(f"mode must be one of {', '.join(UPLOAD_MODES)}.", details={"mode": mode})
+    directory = normalize_dir(target_dir)
+    temp_path, _sha256, _size = storage.spool(fileobj, max_bytes=settings.ARCHIVE_MAX_BYTES)
+    try:
+        entries = archive_entries(temp_path, target_dir=directory)
+        if not entries:
+            raise BadRequest("The archive holds no files.", code="invalid_archive")
+        kept = storage.keep_archive(temp_path)
+        with transaction.atomic():
+            return command_start(
+                user=user,
+                project=dataset.project,
+                command_type="items.archive_upload",
+                spec={
+                    "datasetId": dataset.id,
+                    "archive": kept,
+                    "targetDirectory": directory,
+                    "mode": mode,
+                    "files": len(entries),
+                    "userId": user.id,
+                },
+            )
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
+@command_handler("items.archive_upload")
+def run_archive_upload(command: Command, progress: Progress) -> dict[str, Any]:
+    from annotator.datasets.services import item_upload
+
+    spec = command.spec
+    user = User.objects.filter(pk=spec["userId"]).first()
+    archive = storage.media_path(spec["archive"])
+    if user is None or not archive.exists():
+        raise CommandFailed("The archive or its uploader is gone.")
+    counts = {"created": 0, "overwrite": 0, "skip": 0}
+    rejected: list[dict[str, str]] = []
+    try:
+        entries = archive_entries(archive, target_dir=spec["targetDirectory"])
+        for n, (entry, path) in enumerate(entries, start=1):
+            stream = open_entry(archive, entry)
+            try:
+                _item, op = item_upload(
+                    user=user,
+                    dataset_id=spec["datasetId"],
+                    path=path,
+                    fileobj=stream,
+                    original_name=entry.rsplit("/", 1)[-1],
+                    mode=spec["mode"],
+                )
+                counts[op] += 1
+            except ApiError as exc:
+                rejected.append({"entry": entry, "reason": str(exc.detail)})
+            finally:
+                stream.close()
+            progress.update(100 * n / len(entries))
+    finally:
+        archive.unlink(missing_ok=True)
+    return {
+        "imported": counts["created"] + counts["overwrite"],
+        "skipped": counts["skip"],
+        "rejected": rejected[:1000],
+        "rejectedCount": len(rejected),
+    }

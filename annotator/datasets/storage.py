@@ -61,3 +61,12 @@ def place(temp_path: Path, relative: str) -> bool:
 
 def remove(relative: str) -> None:
     media_path(relative).unlink(missing_ok=True)
+
+
+def keep_archive(temp_path: Path) -> str:
+    """Move a spooled archive where the import job (maybe another process) finds it."""
+    relative = f"archives/{temp_path.name}.zip"
+    target = media_path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(temp_path, target)
+    return relative
