@@ -9,12 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.core.commands import command_json
-from annotator.core.errors import BadRequest
+from annotator.core.errors import ApiError, BadRequest, Forbidden, NotFound
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
 from annotator.datasets.commands import dataset_clone_start, datasets_merge_start, items_archive_upload_start
 from annotator.datasets.serializers import dataset_json, item_json
 
+MAX_FILES_PER_REQUEST = 500
 UPLOAD_FORM = inline_serializer(
     "ItemUpload",
     {
@@ -117,7 +118,12 @@ class DatasetDetailView(APIView):
 
 
 class ItemUploadView(APIView):
-    """POST /datasets/{id}/items: one file per request, multipart, as dtlpy streams it."""
+    """POST /datasets/{id}/items: multipart, as dtlpy streams it.
+
+    One `file` field: `path` is the item's full path, and the reply is the item. Several
+    `file` fields (bulk upload): `path` is the folder, each file is stored on its own, and
+    the reply lists what happened to each (one bad file does not stop the others).
+    """
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
@@ -130,9 +136,12 @@ class ItemUploadView(APIView):
         },
     )
     def post(self, request: Request, dataset_id: str) -> Response:
-        upload = request.FILES.get("file")
-        if upload is None:
+        uploads = request.FILES.getlist("file")
+        if not uploads:
             raise BadRequest("Send the image as the multipart field 'file'.", details={"file": "missing"})
+        if len(uploads) > 1:
+            return Response(self._bulk(request, dataset_id, uploads))
+        upload = uploads[0]
         path = request.data.get("path") or f"/{upload.name}"
         item, op = services.item_upload(
             user=request.user,
@@ -147,6 +156,29 @@ class ItemUploadView(APIView):
         response = Response(item_json(item), status=status.HTTP_201_CREATED if op == "created" else status.HTTP_200_OK)
         response["x-item-op"] = op
         return response
+
+    def _bulk(self, request: Request, dataset_id: str, uploads: list) -> dict:
+        if len(uploads) > MAX_FILES_PER_REQUEST:
+            raise BadRequest(f"Send at most {MAX_FILES_PER_REQUEST} files per request, or a zip archive.")
+        folder = request.data.get("path") or "/"
+        results, errors = [], []
+        for upload in uploads:
+            try:
+                item, op = services.item_upload(
+                    user=request.user,
+                    dataset_id=dataset_id,
+                    path=f"{folder.rstrip('/')}/{upload.name}",
+                    fileobj=upload,
+                    original_name=upload.name,
+                    mode=request.query_params.get("mode", "skip"),
+                )
+            except (NotFound, Forbidden):
+                raise  # the caller may not upload here at all
+            except ApiError as exc:
+                errors.append({"name": upload.name, "status": exc.status_code, "message": str(exc.detail)})
+            else:
+                results.append({"op": op, "item": item_json(item)})
+        return {"items": results, "errors": errors}
 
 
 class ItemQueryView(APIView):

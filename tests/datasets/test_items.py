@@ -1,5 +1,6 @@
 """Items: upload, binaries, folders, metadata diffs, deletion, and every bad input."""
 
+import io
 import json
 import threading
 from pathlib import Path
@@ -389,3 +390,40 @@ def test_thumbnails_lost_with_their_messages_are_backfilled(members, project, ce
 
     # then
     wait_until(lambda: Blob.objects.get(pk=item.blob_id).has_thumbnail, timeout=30, message="the backfilled thumbnail")
+
+
+def test_bulk_upload_stores_each_file_and_reports_the_bad_ones(client_for, members, dataset):
+    # given: three files in one request, one of them not an image
+    files = []
+    for name, data in [("a.png", png(color=(1, 0, 0))), ("b.jpg", jpeg()), ("c.png", b"nope")]:
+        handle = io.BytesIO(data)
+        handle.name = name
+        files.append(handle)
+
+    # when
+    response = client_for(members["owner"]).post(
+        f"/api/v1/datasets/{dataset.id}/items", {"file": files, "path": "/bulk"}, format="multipart"
+    )
+
+    # then
+    assert response.status_code == 200
+    body = response.json()
+    assert sorted(r["item"]["filename"] for r in body["items"]) == ["/bulk/a.png", "/bulk/b.jpg"]
+    assert [(e["name"], e["status"]) for e in body["errors"]] == [("c.png", 400)]
+    assert set(Item.objects.filter(dataset=dataset, type="file").values_list("filename", flat=True)) == {
+        "/bulk/a.png",
+        "/bulk/b.jpg",
+    }
+
+
+def test_bulk_upload_by_a_reader_is_403_for_the_whole_request(client_for, members, dataset):
+    files = []
+    for name in ("a.png", "b.png"):
+        handle = io.BytesIO(png())
+        handle.name = name
+        files.append(handle)
+    response = client_for(members["annotator"]).post(
+        f"/api/v1/datasets/{dataset.id}/items", {"file": files}, format="multipart"
+    )
+    assert response.status_code == 403
+    assert not Item.objects.filter(dataset=dataset).exists()
