@@ -12,7 +12,12 @@ from annotator.core.commands import command_json
 from annotator.core.errors import ApiError, BadRequest, Forbidden, NotFound
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
-from annotator.datasets.commands import dataset_clone_start, datasets_merge_start, items_archive_upload_start
+from annotator.datasets.commands import (
+    dataset_clone_start,
+    datasets_merge_start,
+    items_archive_upload_start,
+    items_manifest_start,
+)
 from annotator.datasets.serializers import dataset_json, item_json
 
 MAX_FILES_PER_REQUEST = 500
@@ -313,3 +318,20 @@ class ItemArchiveUploadView(APIView):
             mode=request.query_params.get("mode", "skip"),
         )
         return Response(command_json(command))
+
+
+class ItemManifestView(APIView):
+    """POST /datasets/{id}/manifest: NDJSON lines {url, path?, metadata?} registered as link items."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=["items"],
+        request={"multipart/form-data": inline_serializer("ItemManifest", {"file": serializers.FileField()})},
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A Command")},
+    )
+    def post(self, request: Request, dataset_id: str) -> Response:
+        manifest = request.FILES.get("file")
+        if manifest is None:
+            raise BadRequest("Send the NDJSON manifest as the multipart field 'file'.", details={"file": "missing"})
+        return Response(command_json(items_manifest_start(user=request.user, dataset_id=dataset_id, fileobj=manifest)))

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
 from annotator.core.errors import ApiError, NotFound
@@ -73,6 +73,9 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 def binary_response(request, item: Item, *, thumbnail: bool):
     blob = item.blob
+    link = (item.metadata or {}).get("system", {}).get("url")
+    if item.type == Item.Type.FILE and blob is None and link and not thumbnail:
+        return HttpResponseRedirect(link)  # a manifest item: the bytes live at its URL
     if item.type != Item.Type.FILE or blob is None:
         raise NotFound("This item has no binary.")
     if thumbnail:

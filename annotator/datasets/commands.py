@@ -352,3 +352,41 @@ def run_archive_upload(command: Command, progress: Progress) -> dict[str, Any]:
         "rejected": rejected[:1000],
         "rejectedCount": len(rejected),
     }
+
+
+# --- manifests --------------------------------------------------------------------------------------------
+def items_manifest_start(*, user: User, dataset_id: str, fileobj) -> Command:
+    """Register the items of an NDJSON manifest (links to URLs) as a Command."""
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="item.create")
+    temp_path, _sha256, size = storage.spool(fileobj, max_bytes=settings.MANIFEST_MAX_BYTES)
+    try:
+        if size == 0:
+            raise BadRequest("The manifest is empty.", code="invalid_manifest")
+        kept = storage.keep_archive(temp_path)
+        with transaction.atomic():
+            return command_start(
+                user=user,
+                project=dataset.project,
+                command_type="items.manifest",
+                spec={"datasetId": dataset.id, "manifest": kept, "bytes": size, "userId": user.id},
+            )
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
+@command_handler("items.manifest")
+def run_manifest(command: Command, progress: Progress) -> dict[str, Any]:
+    from annotator.datasets.manifests import read_lines, register
+
+    spec = command.spec
+    user = User.objects.filter(pk=spec["userId"]).first()
+    dataset = Dataset.objects.filter(pk=spec["datasetId"]).first()
+    manifest = storage.media_path(spec["manifest"])
+    if user is None or dataset is None or not manifest.exists():
+        raise CommandFailed("The manifest, its dataset or its uploader is gone.")
+    try:
+        return register(
+            dataset=dataset, user=user, lines=read_lines(manifest), progress=progress, total_bytes=spec["bytes"]
+        )
+    finally:
+        manifest.unlink(missing_ok=True)

@@ -21,7 +21,9 @@ def normalize_path(raw: str) -> str:
             raise BadRequest("Paths may not contain '..'.", details={"path": raw[:200]})
         if len(part) > MAX_NAME:
             raise BadRequest(f"Path segments are limited to {MAX_NAME} characters.", details={"path": raw[:200]})
-        if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in part):
+        if not (part.isascii() and part.isprintable()) and any(
+            unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in part
+        ):
             # NUL and other controls, and format characters such as right-to-left overrides
             raise BadRequest("Paths may not contain control or formatting characters.", details={"path": raw[:200]})
     normalized = "/" + "/".join(parts)
