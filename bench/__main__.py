@@ -1,7 +1,10 @@
-"""make bench: run every benchmark and print its figures (JSON copies go to bench/results/)."""
+"""make bench: run every benchmark, each in its own process (each sets Django up its own way)."""
 
-from bench import api_latency, upload
+import subprocess
+import sys
+
+BENCHMARKS = ["api_latency", "upload", "manifest", "listing"]
 
 if __name__ == "__main__":
-    api_latency.main()
-    upload.main()
+    failed = [name for name in BENCHMARKS if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode]
+    sys.exit(f"failed: {', '.join(failed)}" if failed else 0)
