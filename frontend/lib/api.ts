@@ -60,8 +60,13 @@ export async function api<T>(path: string, init: { method?: string; json?: unkno
   return (await response.json()) as T;
 }
 
-/** Multipart upload with progress events (fetch cannot report upload progress). */
-export function uploadForm<T>(path: string, form: FormData, onProgress: (loaded: number, total: number) => void): Promise<T> {
+/** Multipart upload with progress events (fetch cannot report upload progress).
+ * Resolves with the body and the server's `x-item-op` (created, overwrite or skip). */
+export function uploadForm<T>(
+  path: string,
+  form: FormData,
+  onProgress: (loaded: number, total: number) => void,
+): Promise<{ body: T; op: string | null }> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", `${API_BASE}${path}`);
@@ -76,7 +81,7 @@ export function uploadForm<T>(path: string, form: FormData, onProgress: (loaded:
       } catch {
         /* keep empty */
       }
-      if (request.status >= 200 && request.status < 300) resolve(body as T);
+      if (request.status >= 200 && request.status < 300) resolve({ body: body as T, op: request.getResponseHeader("x-item-op") });
       else reject(new ApiError(request.status, body.code ?? "error", body.message ?? request.statusText, body.details));
     });
     request.addEventListener("error", () => reject(new ApiError(0, "network", "The upload failed: network error.")));

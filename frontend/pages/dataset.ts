@@ -38,6 +38,7 @@ class DatasetBrowser {
   private loading = false;
   private exhausted = false;
   private generation = 0;
+  private observer: IntersectionObserver | null = null;
 
   private readonly grid = byId<HTMLUListElement>("item-grid");
   private readonly status = byId<HTMLParagraphElement>("grid-status");
@@ -51,9 +52,10 @@ class DatasetBrowser {
     this.wireFilter();
     this.wirePreview();
     if (this.root.dataset.canUpload === "true") this.wireUpload();
-    new IntersectionObserver((entries) => {
+    this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) void this.loadMore();
-    }, { rootMargin: "600px" }).observe(byId("grid-sentinel"));
+    }, { rootMargin: "600px" });
+    this.observer.observe(byId("grid-sentinel"));
     void this.loadTree();
     void this.reset();
   }
@@ -71,7 +73,8 @@ class DatasetBrowser {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "folder" + (node.path === this.folder ? " current" : "");
-    button.textContent = isRoot ? node.name : `📁 ${node.name}`;
+    button.textContent = node.name;
+    if (!isRoot) button.classList.add("subfolder");
     button.setAttribute("aria-current", node.path === this.folder ? "true" : "false");
     button.addEventListener("click", () => {
       this.folder = node.path;
@@ -118,12 +121,21 @@ class DatasetBrowser {
       this.exhausted = !page.hasNextPage;
       const shown = this.grid.children.length;
       this.status.textContent = shown === 0 ? "No items match." : `Showing ${shown}${this.exhausted ? "" : "+"} items`;
+      if (!this.exhausted) this.recheckSentinel();
     } catch (error) {
       this.status.textContent = "";
       this.showFilterError(error);
     } finally {
       if (generation === this.generation) this.loading = false;
     }
+  }
+
+  /** An observer reports only changes: when a page leaves the sentinel still in range (a tall
+   * screen), nothing would load the next one. Observing afresh reports where it is now. */
+  private recheckSentinel(): void {
+    const sentinel = byId("grid-sentinel");
+    this.observer?.unobserve(sentinel);
+    this.observer?.observe(sentinel);
   }
 
   private tile(item: Item): HTMLLIElement {
@@ -259,6 +271,7 @@ class DatasetBrowser {
     const total = files.reduce((sum, file) => sum + file.size, 0) || 1;
     const sent = new Map<File, number>();
     const failures: string[] = [];
+    const skipped: string[] = [];
     let finished = 0;
     bar.hidden = false;
     bar.value = 0;
@@ -275,10 +288,11 @@ class DatasetBrowser {
         form.append("path", `${this.folder.replace(/\/$/, "")}/${file.name}`);
         form.append("file", file, file.name);
         try {
-          await uploadForm(`/datasets/${this.datasetId}/items?mode=skip`, form, (loaded) => {
+          const { op } = await uploadForm(`/datasets/${this.datasetId}/items?mode=skip`, form, (loaded) => {
             sent.set(file, loaded);
             report();
           });
+          if (op === "skip") skipped.push(file.name);
         } catch (error) {
           failures.push(`${file.name}: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -290,9 +304,11 @@ class DatasetBrowser {
     report();
     await Promise.all(Array.from({ length: Math.min(UPLOAD_PARALLEL, files.length) }, worker));
     bar.value = 100;
-    status.textContent = failures.length
-      ? `Uploaded ${files.length - failures.length} of ${files.length}. Failed: ${failures.join("; ")}`
-      : `Uploaded ${files.length} of ${files.length}.`;
+    const stored = files.length - failures.length - skipped.length;
+    status.textContent =
+      `Uploaded ${stored} of ${files.length}.` +
+      (skipped.length ? ` Skipped, already in this folder: ${skipped.join(", ")}.` : "") +
+      (failures.length ? ` Failed: ${failures.join("; ")}` : "");
     await this.loadTree();
     await this.reset();
   }
