@@ -31,6 +31,7 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
         "dataset": dataset,
         "project": dataset.project,
         "can_upload": role_allows(role, "item.create"),
+        "can_clone": role_allows(role, "dataset.create"),
         "recipe_id": next(iter((dataset.metadata or {}).get("system", {}).get("recipes", [])), None),
         "nav": "projects",
     }

@@ -3,6 +3,7 @@
  * page 1,000 costs what page 1 does), an item preview, and drag-and-drop upload.
  */
 import { ApiError, api, uploadForm } from "../lib/api";
+import { type Command, followCommand } from "../lib/commands";
 import { buildItemQuery, formatBytes, parseDql, type Filter } from "../lib/dql";
 
 interface Item {
@@ -52,6 +53,7 @@ class DatasetBrowser {
     this.wireFilter();
     this.wirePreview();
     if (this.root.dataset.canUpload === "true") this.wireUpload();
+    this.wireActions();
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) void this.loadMore();
     }, { rootMargin: "600px" });
@@ -237,6 +239,89 @@ class DatasetBrowser {
     panel.hidden = false;
   }
 
+  // --- long actions: zip import and clone, with live progress ------------------------------------------
+  private wireActions(): void {
+    const zipButton = byIdOptional("zip-button");
+    const zipInput = byIdOptional("zip-input") as HTMLInputElement | null;
+    if (zipButton && zipInput) {
+      zipButton.addEventListener("click", () => zipInput.click());
+      zipInput.addEventListener("change", () => {
+        const file = zipInput.files?.[0];
+        zipInput.value = "";
+        if (file) void this.importZip(file);
+      });
+    }
+    byIdOptional("clone-button")?.addEventListener("click", () => void this.cloneShown());
+  }
+
+  private async importZip(file: File): Promise<void> {
+    const form = new FormData();
+    form.append("path", this.folder);
+    form.append("file", file, file.name);
+    const row = this.commandRow(`Importing ${file.name}`);
+    try {
+      const { body } = await uploadForm<Command>(`/datasets/${this.datasetId}/archive?mode=skip`, form, (loaded, total) =>
+        row.update(`Uploading · ${Math.round((100 * loaded) / total)}%`, 0),
+      );
+      const final = await followCommand(body, (command) => row.update(describe(command), command.progress));
+      if (final.status === "success") {
+        await this.loadTree();
+        await this.reset();
+      }
+    } catch (error) {
+      row.update(`Failed: ${error instanceof Error ? error.message : String(error)}`, 0);
+    }
+  }
+
+  private async cloneShown(): Promise<void> {
+    const name = window.prompt("Name of the new dataset:", "");
+    if (!name?.trim()) return;
+    const query = buildItemQuery({ folder: this.folder, filter: this.userFilter, afterId: null, pageSize: 1000 });
+    const row = this.commandRow(`Cloning into ${name.trim()}`);
+    try {
+      const command = await api<Command>(`/datasets/${this.datasetId}/clone`, {
+        json: {
+          name: name.trim(),
+          filter: { resource: "items", filter: query.filter },
+          cloneDatasetParams: { withMetadata: true, withItemsAnnotations: true },
+        },
+      });
+      const final = await followCommand(command, (next) => row.update(describe(next), next.progress));
+      const target = final.spec.returnedModelId;
+      if (final.status === "success" && typeof target === "string") row.link(`/datasets/${target}/`, `Open ${name.trim()}`);
+    } catch (error) {
+      row.update(`Failed: ${error instanceof Error ? error.message : String(error)}`, 0);
+    }
+  }
+
+  private commandRow(label: string) {
+    const li = document.createElement("li");
+    const title = document.createElement("span");
+    title.className = "command-title";
+    title.textContent = label;
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", `${label} progress`);
+    const status = document.createElement("span");
+    status.className = "command-status";
+    status.setAttribute("role", "status");
+    li.append(title, bar, status);
+    byId("commands").prepend(li);
+    return {
+      update(text: string, progress: number) {
+        status.textContent = text;
+        bar.value = text.startsWith("Done") ? 100 : progress;
+      },
+      link(href: string, text: string) {
+        const anchor = document.createElement("a");
+        anchor.href = href;
+        anchor.textContent = text;
+        status.append(" ", anchor);
+      },
+    };
+  }
+
   // --- upload -----------------------------------------------------------------------------------------------
   private wireUpload(): void {
     const zone = byId("drop-zone");
@@ -312,6 +397,16 @@ class DatasetBrowser {
     await this.loadTree();
     await this.reset();
   }
+}
+
+function describe(command: Command): string {
+  if (command.status === "failed") return `Failed: ${command.error ?? "unknown error"}`;
+  if (command.status !== "success") return `${command.status === "created" ? "Queued" : "Working"} · ${command.progress}%`;
+  const spec = command.spec as Record<string, number | unknown[]>;
+  if (command.type === "items.archive_upload") {
+    return `Done: ${spec.imported} imported, ${spec.skipped} skipped, ${spec.rejectedCount} rejected.`;
+  }
+  return "Done.";
 }
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {

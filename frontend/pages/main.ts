@@ -2,7 +2,7 @@
 import "@picocss/pico/css/pico.min.css";
 import "./app.css";
 
-import { EventSocket, socketUrl } from "../lib/events";
+import { pageSocket } from "../lib/live";
 
 function wireConfirmations(root: ParentNode): void {
   root.querySelectorAll<HTMLFormElement>("form[data-confirm]").forEach((form) => {
@@ -33,12 +33,11 @@ function watchLiveGroup(): void {
   const group = document.body.dataset.watchGroup;
   const notice = document.getElementById("live-notice");
   if (!group || !notice) return;
-  const socket = new EventSocket(socketUrl(window.location));
-  socket.onEvent(() => {
-    notice.hidden = false;
+  const socket = pageSocket();
+  socket.onEvent((message) => {
+    if (message.event !== "command.updated") notice.hidden = false; // progress is shown where it belongs
   });
   socket.subscribe(group);
-  socket.connect();
   document.getElementById("live-refresh")?.addEventListener("click", () => window.location.reload());
 }
 

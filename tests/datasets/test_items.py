@@ -427,3 +427,34 @@ def test_bulk_upload_by_a_reader_is_403_for_the_whole_request(client_for, member
     )
     assert response.status_code == 403
     assert not Item.objects.filter(dataset=dataset).exists()
+
+
+def test_item_query_pages_do_not_grow_queries(client_for, members, dataset, django_assert_max_num_queries):
+    # given: more items than one page, made without the API to keep the test fast
+    Item.objects.bulk_create(
+        Item(
+            dataset=dataset,
+            filename=f"/q/{n}.png",
+            name=f"{n}.png",
+            dir="/q",
+            metadata={"user": {"n": n}},
+            creator=members["owner"],
+            updated_by=members["owner"],
+        )
+        for n in range(60)
+    )
+    api = client_for(members["annotator"])
+    body = {
+        "resource": "items",
+        "filter": {"$and": [{"type": "file"}, {"metadata.user.n": {"$gte": 0}}]},
+        "sort": {"id": "ascending"},
+        "page": 0,
+        "pageSize": 50,
+    }
+
+    # when / then: auth, the access checks, one count and one page, whatever the page size
+    with django_assert_max_num_queries(8):
+        page = api.post(f"/api/v1/datasets/{dataset.id}/query", body, format="json").json()
+    assert len(page["items"]) == 50
+    assert page["totalItemsCount"] == 60
+    assert page["hasNextPage"] is True

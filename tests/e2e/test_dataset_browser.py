@@ -264,3 +264,42 @@ def test_scrolling_to_the_bottom_loads_the_next_page(live_server, page, log_in):
     expect(tiles(page)).to_have_count(130)
     expect(status(page, "Showing 130 items")).to_be_visible()
     assert page.evaluate("window.scrollY") == 0
+
+
+def test_a_zip_import_and_a_clone_show_live_progress_until_done(live_server, page, log_in, celery_worker):
+    # given
+    import zipfile
+
+    owner = ProjectFactory().creator
+    dataset = make_dataset(owner)
+    add_items(owner, dataset, [("/train/a.png", png(color=(1, 2, 3)), {"split": "train"})])
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for i in range(3):
+            bundle.writestr(f"zipped/z{i}.png", png(30 + i, 20, (i, 80, 80)))
+    log_in(owner)
+    page.goto(f"/datasets/{dataset.id}/")
+    expect(tiles(page)).to_have_count(1)
+
+    # when: a zip is imported through the page
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Upload a zip").click()
+    chooser.value.set_files(files=[{"name": "batch.zip", "mimeType": "application/zip", "buffer": archive.getvalue()}])
+
+    # then: its progress bar fills and the report appears, and the items are there
+    expect(page.get_by_role("progressbar", name="Importing batch.zip progress")).to_have_js_property("value", 100)
+    expect(status(page, "Done: 3 imported, 0 skipped, 0 rejected.")).to_be_visible()
+    expect(tiles(page)).to_have_count(4)
+    assert Item.objects.filter(dataset=dataset, dir="/zipped").count() == 3
+
+    # when: the shown items are cloned into a new dataset
+    page.once("dialog", lambda dialog: dialog.accept("Copy of photos"))
+    page.get_by_role("button", name="Clone shown items…").click()
+
+    # then: its progress ends with a link to the clone
+    expect(page.get_by_role("progressbar", name="Cloning into Copy of photos progress")).to_have_js_property(
+        "value", 100
+    )
+    page.get_by_role("link", name="Open Copy of photos").click()
+    expect(page.get_by_role("heading", name="Copy of photos", level=1)).to_be_visible()
+    expect(tiles(page)).to_have_count(4)
