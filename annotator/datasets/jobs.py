@@ -15,7 +15,9 @@ def thumbnails_backfill() -> int:
     in-memory broker when the process stopped). Sent when the server starts."""
     from annotator.datasets.models import Blob
 
-    missing = list(Blob.objects.filter(has_thumbnail=False).values_list("sha256", flat=True))
+    missing = list(
+        Blob.objects.filter(has_thumbnail=False, mimetype__startswith="image/").values_list("sha256", flat=True)
+    )
     for sha256 in missing:
         thumbnail_make.delay(sha256)
     return len(missing)

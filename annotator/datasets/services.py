@@ -381,11 +381,17 @@ def blobs_release(*, sha256s: list[str]) -> None:
     for sha256 in sha256s:
         with transaction.atomic():
             blob = Blob.objects.select_for_update().filter(pk=sha256).first()
-            if blob is None or Item.objects.filter(blob_id=sha256).exists():
+            if blob is None or Item.objects.filter(blob_id=sha256).exists() or _used_as_document(sha256):
                 continue
             relative, thumbnail = blob.relative_path, blob.thumbnail_relative_path
             blob.delete()
             transaction.on_commit(lambda r=relative, t=thumbnail: (storage.remove(r), storage.remove(t)))
+
+
+def _used_as_document(sha256: str) -> bool:
+    from annotator.ontologies.models import Recipe
+
+    return Recipe.objects.filter(instructions_blob_sha256=sha256).exists()
 
 
 def blob_thumbnail_make(*, sha256: str) -> bool:

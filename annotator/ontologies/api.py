@@ -8,8 +8,10 @@ which the SDK's PagedEntities reads, paged by `pageOffset` and `pageSize`.
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -227,3 +229,29 @@ class RecipeDetailView(APIView):
     def delete(self, request: Request, recipe_id: str) -> Response:
         services.recipe_delete(user=request.user, recipe_id=recipe_id)
         return Response(True)
+
+
+class RecipeInstructionsView(APIView):
+    """The recipe's instructions PDF: POST multipart `file` to set it, GET to download it."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(tags=["recipes"], responses={200: OpenApiResponse(description="The PDF, as an attachment")})
+    def get(self, request: Request, recipe_id: str):
+        from annotator.datasets.documents import recipe_instructions_response
+
+        return recipe_instructions_response(user=request.user, recipe_id=recipe_id)
+
+    @extend_schema(
+        tags=["recipes"],
+        request={"multipart/form-data": inline_serializer("RecipeInstructions", {"file": drf_serializers.FileField()})},
+        responses={200: RecipeSchema},
+    )
+    def post(self, request: Request, recipe_id: str) -> Response:
+        from annotator.datasets.documents import recipe_instructions_upload
+
+        document = request.FILES.get("file")
+        if document is None:
+            raise BadRequest("Send the PDF as the multipart field 'file'.", details={"file": "missing"})
+        recipe = recipe_instructions_upload(user=request.user, recipe_id=recipe_id, fileobj=document)
+        return Response(recipe_json(selectors.recipe_get(user=request.user, recipe_id=recipe.id)))

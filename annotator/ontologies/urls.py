@@ -12,4 +12,5 @@ api_urlpatterns = [
     ),
     path("recipes", api.RecipeListView.as_view(), name="api-recipe-list"),
     path("recipes/<str:recipe_id>", api.RecipeDetailView.as_view(), name="api-recipe-detail"),
+    path("recipes/<str:recipe_id>/instructions", api.RecipeInstructionsView.as_view(), name="api-recipe-instructions"),
 ]
