@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.server import running_server
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PROJECTS = 50
@@ -43,20 +45,6 @@ print(services.api_key_create(user=user, name="bench")[1])
     return out.stdout.strip().splitlines()[-1]
 
 
-def wait_for_server(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
 def measure(conn: http.client.HTTPConnection, method: str, path: str, headers: dict, body: str | None = None):
     timings = []
     for i in range(WARMUP + ROUNDS):
@@ -83,15 +71,7 @@ def main() -> None:
         }
         api_key = prepare(env)
         port = 8765
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for_server(port)
+        with running_server(port, env):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             auth = {"Authorization": f"Bearer {api_key}"}
             project_id = json.loads(_get(conn, "/api/v1/projects", auth))[0]["id"]
@@ -108,9 +88,6 @@ def main() -> None:
                 ),
             }
             load_after = os.getloadavg()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     report = {
         "benchmark": "api_latency",
         "rounds": ROUNDS,

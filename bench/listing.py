@@ -11,11 +11,12 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = int(os.environ.get("BENCH_LISTING_ITEMS", "1000000"))
@@ -107,15 +108,8 @@ def main() -> None:
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         dataset_id, key = fill(var_dir)
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(PORT)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            conn = _connect()
+        with running_server(PORT, env):
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
             base = {"resource": "items", "pageSize": 100}
             keyset_filter = [{"hidden": False}, {"type": "file"}, {"metadata.user.split": "train"}]
             keyset_first = {**base, "filter": {"$and": keyset_filter}, "sort": {"id": "descending"}, "page": 0}
@@ -142,23 +136,6 @@ def main() -> None:
                 timed(conn, dataset_id, key, body)  # warm
                 samples = [timed(conn, dataset_id, key, body)[0] for _ in range(ROUNDS)]
                 print(f"  {name:<38} {figures(samples)}")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _connect() -> http.client.HTTPConnection:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 if __name__ == "__main__":

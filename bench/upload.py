@@ -10,7 +10,6 @@ import io
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from bench.server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = int(os.environ.get("BENCH_UPLOAD_IMAGES", "1000"))
@@ -75,15 +76,7 @@ def main() -> None:
         dataset = datasets.dataset_create(user=user, project_id=project.id, name="Uploads")
         api_key = accounts.api_key_create(user=user, name="bench")[1]
         payloads = [multipart(f"/bench/{n:05d}.jpg", jpeg(n)) for n in range(IMAGES)]
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(PORT)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_for_server()
+        with running_server(PORT, env):
             latencies: list[float] = []
             chunks = [payloads[i::UPLOADERS] for i in range(UPLOADERS)]
 
@@ -111,9 +104,6 @@ def main() -> None:
             while Blob.objects.filter(has_thumbnail=False).exists():
                 time.sleep(0.05)
             thumbnails_seconds = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     latencies.sort()
     print(
         f"upload: {IMAGES} JPEGs 640x480, {UPLOADERS} client threads, cpus={os.cpu_count()}, load={load_before[0]:.2f}"
@@ -123,20 +113,6 @@ def main() -> None:
     ratio = thumbnails_seconds / upload_seconds
     print(f"  per upload median {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms")
     print(f"  all thumbnails ready after {thumbnails_seconds:.1f} s = {ratio:.2f}x the upload time")
-
-
-def _wait_for_server(timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 if __name__ == "__main__":
