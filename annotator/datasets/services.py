@@ -189,6 +189,8 @@ def item_upload(
     placed = False
     try:
         existing = Item.objects.filter(dataset=dataset, filename=filename).first()
+        if existing is not None and existing.type == Item.Type.DIR:
+            raise Conflict(f"{filename} is a folder.")
         if existing is not None and mode == "skip":
             temp_path.unlink(missing_ok=True)
             return existing, "skip"

@@ -458,3 +458,11 @@ def test_item_query_pages_do_not_grow_queries(client_for, members, dataset, djan
     assert len(page["items"]) == 50
     assert page["totalItemsCount"] == 60
     assert page["hasNextPage"] is True
+
+
+@pytest.mark.parametrize("mode", ["skip", "overwrite"])
+def test_uploading_onto_a_folder_path_is_409(upload, members, dataset, mode):
+    upload(members["owner"], dataset, "/a/one.png")
+    response = upload(members["owner"], dataset, "/a", png(color=(7, 7, 7)), mode=mode)
+    assert response.status_code == 409
+    assert Item.objects.get(dataset=dataset, filename="/a").type == "dir"
