@@ -80,6 +80,16 @@ def wait_until(condition, *, timeout: float = 15.0, interval: float = 0.02, mess
         time.sleep(interval)
 
 
+def command_finished(api, command_id: str, *, timeout: float = 60.0) -> dict:
+    """Poll GET /commands/{id} through `api` until the command succeeds or fails; its JSON."""
+
+    def poll():
+        body = api.get(f"/api/v1/commands/{command_id}").json()
+        return body if body["status"] in {"success", "failed"} else None
+
+    return wait_until(poll, timeout=timeout, message=f"command {command_id} to finish")
+
+
 class LiveServer:
     """uvicorn serving the real ASGI app (HTTP and websockets) on a thread of this process."""
 

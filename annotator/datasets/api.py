@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.core.commands import command_json
-from annotator.core.errors import ApiError, BadRequest, Forbidden, NotFound
+from annotator.core.errors import BadRequest
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
 from annotator.datasets.commands import (
@@ -165,25 +165,14 @@ class ItemUploadView(APIView):
     def _bulk(self, request: Request, dataset_id: str, uploads: list) -> dict:
         if len(uploads) > MAX_FILES_PER_REQUEST:
             raise BadRequest(f"Send at most {MAX_FILES_PER_REQUEST} files per request, or a zip archive.")
-        folder = request.data.get("path") or "/"
-        results, errors = [], []
-        for upload in uploads:
-            try:
-                item, op = services.item_upload(
-                    user=request.user,
-                    dataset_id=dataset_id,
-                    path=f"{folder.rstrip('/')}/{upload.name}",
-                    fileobj=upload,
-                    original_name=upload.name,
-                    mode=request.query_params.get("mode", "skip"),
-                )
-            except (NotFound, Forbidden):
-                raise  # the caller may not upload here at all
-            except ApiError as exc:
-                errors.append({"name": upload.name, "status": exc.status_code, "message": str(exc.detail)})
-            else:
-                results.append({"op": op, "item": item_json(item)})
-        return {"items": results, "errors": errors}
+        stored, errors = services.items_upload_many(
+            user=request.user,
+            dataset_id=dataset_id,
+            folder=request.data.get("path") or "/",
+            files=[(upload.name, upload) for upload in uploads],
+            mode=request.query_params.get("mode", "skip"),
+        )
+        return {"items": [{"op": op, "item": item_json(item)} for item, op in stored], "errors": errors}
 
 
 class ItemQueryView(APIView):

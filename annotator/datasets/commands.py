@@ -282,6 +282,26 @@ def _free_path(filename: str, taken: set[str]) -> str:
 
 
 # --- zip archives -----------------------------------------------------------------------------------------
+def _start_with_upload(
+    *, user: User, dataset: Dataset, fileobj, max_bytes: int, command_type: str, check, spec: dict[str, Any]
+) -> Command:
+    """Spool an uploaded file, let `check(path, size)` refuse it (4xx) or add to the spec, keep
+    it where the job's worker finds it (`spec["file"]`), and start the command."""
+    temp_path, _sha256, size = storage.spool(fileobj, max_bytes=max_bytes)
+    try:
+        spec = {**spec, **check(temp_path, size)}
+        spec["file"] = storage.keep_for_job(temp_path)
+        with transaction.atomic():
+            return command_start(
+                user=user,
+                project=dataset.project,
+                command_type=command_type,
+                spec={**spec, "datasetId": dataset.id, "userId": user.id},
+            )
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
 def items_archive_upload_start(
     *, user: User, dataset_id: str, fileobj, target_dir: str | None, mode: str = "skip"
 ) -> Command:
@@ -290,28 +310,22 @@ def items_archive_upload_start(
     if mode not in UPLOAD_MODES:
         raise BadRequest(f"mode must be one of {', '.join(UPLOAD_MODES)}.", details={"mode": mode})
     directory = normalize_dir(target_dir)
-    temp_path, _sha256, _size = storage.spool(fileobj, max_bytes=settings.ARCHIVE_MAX_BYTES)
-    try:
-        entries = archive_entries(temp_path, target_dir=directory)
+
+    def check(path, _size: int) -> dict[str, Any]:
+        entries = archive_entries(path, target_dir=directory)
         if not entries:
             raise BadRequest("The archive holds no files.", code="invalid_archive")
-        kept = storage.keep_archive(temp_path)
-        with transaction.atomic():
-            return command_start(
-                user=user,
-                project=dataset.project,
-                command_type="items.archive_upload",
-                spec={
-                    "datasetId": dataset.id,
-                    "archive": kept,
-                    "targetDirectory": directory,
-                    "mode": mode,
-                    "files": len(entries),
-                    "userId": user.id,
-                },
-            )
-    finally:
-        temp_path.unlink(missing_ok=True)
+        return {"files": len(entries)}
+
+    return _start_with_upload(
+        user=user,
+        dataset=dataset,
+        fileobj=fileobj,
+        max_bytes=settings.ARCHIVE_MAX_BYTES,
+        command_type="items.archive_upload",
+        check=check,
+        spec={"targetDirectory": directory, "mode": mode},
+    )
 
 
 @command_handler("items.archive_upload")
@@ -320,7 +334,7 @@ def run_archive_upload(command: Command, progress: Progress) -> dict[str, Any]:
 
     spec = command.spec
     user = User.objects.filter(pk=spec["userId"]).first()
-    archive = storage.media_path(spec["archive"])
+    archive = storage.media_path(spec["file"])
     if user is None or not archive.exists():
         raise CommandFailed("The archive or its uploader is gone.")
     counts = {"created": 0, "overwrite": 0, "skip": 0}
@@ -358,20 +372,21 @@ def run_archive_upload(command: Command, progress: Progress) -> dict[str, Any]:
 def items_manifest_start(*, user: User, dataset_id: str, fileobj) -> Command:
     """Register the items of an NDJSON manifest (links to URLs) as a Command."""
     dataset = dataset_require(user=user, dataset_id=dataset_id, operation="item.create")
-    temp_path, _sha256, size = storage.spool(fileobj, max_bytes=settings.MANIFEST_MAX_BYTES)
-    try:
+
+    def check(_path, size: int) -> dict[str, Any]:
         if size == 0:
             raise BadRequest("The manifest is empty.", code="invalid_manifest")
-        kept = storage.keep_archive(temp_path)
-        with transaction.atomic():
-            return command_start(
-                user=user,
-                project=dataset.project,
-                command_type="items.manifest",
-                spec={"datasetId": dataset.id, "manifest": kept, "bytes": size, "userId": user.id},
-            )
-    finally:
-        temp_path.unlink(missing_ok=True)
+        return {"bytes": size}
+
+    return _start_with_upload(
+        user=user,
+        dataset=dataset,
+        fileobj=fileobj,
+        max_bytes=settings.MANIFEST_MAX_BYTES,
+        command_type="items.manifest",
+        check=check,
+        spec={},
+    )
 
 
 @command_handler("items.manifest")
@@ -381,7 +396,7 @@ def run_manifest(command: Command, progress: Progress) -> dict[str, Any]:
     spec = command.spec
     user = User.objects.filter(pk=spec["userId"]).first()
     dataset = Dataset.objects.filter(pk=spec["datasetId"]).first()
-    manifest = storage.media_path(spec["manifest"])
+    manifest = storage.media_path(spec["file"])
     if user is None or dataset is None or not manifest.exists():
         raise CommandFailed("The manifest, its dataset or its uploader is gone.")
     try:

@@ -9,7 +9,7 @@ from django.db.models import F
 
 from annotator.accounts.access import project_require
 from annotator.accounts.models import User
-from annotator.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from annotator.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from annotator.core.events import broadcast, project_group
 from annotator.core.ids import is_valid_id
 from annotator.core.jsonmerge import deep_merge
@@ -233,6 +233,35 @@ def item_upload(
         if placed:
             _release_blobs_after_commit([sha256])
         raise
+
+
+def items_upload_many(
+    *, user: User, dataset_id: str, folder: str, files: list[tuple[str, BinaryIO]], mode: str = "skip"
+) -> tuple[list[tuple[Item, str]], list[dict[str, Any]]]:
+    """Upload several files into `folder`, each on its own: ([(item, op)], [errors]).
+
+    A bad file is reported and the others go on; a caller who may not upload here at all
+    gets the 403/404 at once.
+    """
+    dataset_require(user=user, dataset_id=dataset_id, operation="item.create")
+    stored, errors = [], []
+    for name, fileobj in files:
+        try:
+            stored.append(
+                item_upload(
+                    user=user,
+                    dataset_id=dataset_id,
+                    path=join_path(folder, name),
+                    fileobj=fileobj,
+                    original_name=name,
+                    mode=mode,
+                )
+            )
+        except (NotFound, Forbidden):
+            raise
+        except ApiError as exc:
+            errors.append({"name": name, "status": exc.status_code, "message": str(exc.detail)})
+    return stored, errors
 
 
 def _item_write(dataset, filename, directory, name, blob, system, user_metadata, description, user, mode):

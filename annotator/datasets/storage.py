@@ -63,9 +63,9 @@ def remove(relative: str) -> None:
     media_path(relative).unlink(missing_ok=True)
 
 
-def keep_archive(temp_path: Path) -> str:
-    """Move a spooled archive where the import job (maybe another process) finds it."""
-    relative = f"archives/{temp_path.name}.zip"
+def keep_for_job(temp_path: Path) -> str:
+    """Move a spooled upload (zip, manifest) where its job, maybe in another process, finds it."""
+    relative = f"uploads/{temp_path.name}"
     target = media_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(temp_path, target)

@@ -1,3 +1,6 @@
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,3 +18,28 @@ def dtlpy_python():
             ".venv-dtlpy/bin/pip install -r tests/contract/requirements.txt)."
         )
     return DTLPY_PYTHON
+
+
+def run_scenarios(python: Path, script: Path, *, work_dir: Path, env: dict[str, str]) -> dict:
+    """Run a dtlpy scenario script in a clean environment; the value of every step, or fail
+    naming the steps that raised. The SDK keeps state in DATALOOP_PATH and the working folder."""
+    (work_dir / "dataloop").mkdir(exist_ok=True)
+    result = subprocess.run(
+        [str(python), str(script)],
+        cwd=work_dir,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(work_dir),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "DATALOOP_PATH": str(work_dir / "dataloop"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    failed = {name: outcome["error"] for name, outcome in report.items() if not outcome["ok"]}
+    assert not failed, failed
+    return {name: outcome["value"] for name, outcome in report.items()}

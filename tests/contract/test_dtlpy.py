@@ -1,8 +1,5 @@
 """The unmodified dtlpy SDK against a live server: logins, token refresh, projects."""
 
-import json
-import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +7,7 @@ import pytest
 
 from annotator.accounts import services
 from annotator.accounts.models import Membership, Project
+from tests.contract.conftest import run_scenarios
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.contract
@@ -22,32 +20,20 @@ def test_dtlpy_logs_in_refreshes_and_manages_projects(dtlpy_python, live_server,
     settings.JWT_ID_TOKEN_LIFETIME = timedelta(seconds=61)
     user = UserFactory(email="sdk@example.com")
     _record, api_key = services.api_key_create(user=user, name="sdk")
-    (tmp_path / "dataloop").mkdir()
 
     # when
-    result = subprocess.run(
-        [str(dtlpy_python), str(SCENARIOS)],
-        cwd=tmp_path,  # the SDK keeps a .dataloop/state.json in its working directory
+    values = run_scenarios(
+        dtlpy_python,
+        SCENARIOS,
+        work_dir=tmp_path,
         env={
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "NO_PROXY": "127.0.0.1,localhost",
-            "DATALOOP_PATH": str(tmp_path / "dataloop"),
             "ANNOTATOR_URL": live_server.url,
             "API_KEY": api_key,
             "EMAIL": user.email,
             "PASSWORD": PASSWORD,
             "PROJECT_NAME": "SDK Project 1",
         },
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    failed = {name: outcome["error"] for name, outcome in report.items() if not outcome["ok"]}
-    assert not failed, failed
-    values = {name: outcome["value"] for name, outcome in report.items()}
 
     # then: API-key login
     assert values["login_token"] == user.email

@@ -1,20 +1,18 @@
 """dtlpy against a live server: datasets, labels, uploads, DQL lists, updates, downloads."""
 
-import json
-import os
-import subprocess
+from pathlib import Path
 
 import pytest
 
 from annotator.accounts import services as account_services
 from annotator.datasets.models import Dataset, Item
-from tests.contract.test_dtlpy import SCENARIOS
+from tests.contract.conftest import run_scenarios
 from tests.factories import ProjectFactory
 from tests.images import png
 
 pytestmark = pytest.mark.contract
 
-DATA_SCENARIOS = SCENARIOS.with_name("dtlpy_data_scenarios.py")
+DATA_SCENARIOS = Path(__file__).with_name("dtlpy_data_scenarios.py")
 BATCH = 10  # /many/batch/img_0.png … img_9.png with score n and split val for odd n
 
 
@@ -33,31 +31,14 @@ def test_dtlpy_manages_datasets_items_and_queries(dtlpy_python, live_server, set
     project = ProjectFactory()
     _record, api_key = account_services.api_key_create(user=project.creator, name="sdk")
     prepare_images(tmp_path)
-    (tmp_path / "dataloop").mkdir()
 
     # when
-    result = subprocess.run(
-        [str(dtlpy_python), str(DATA_SCENARIOS)],
-        cwd=tmp_path,
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "NO_PROXY": "127.0.0.1,localhost",
-            "DATALOOP_PATH": str(tmp_path / "dataloop"),
-            "ANNOTATOR_URL": live_server.url,
-            "API_KEY": api_key,
-            "PROJECT_ID": project.id,
-            "WORK_DIR": str(tmp_path),
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
+    values = run_scenarios(
+        dtlpy_python,
+        DATA_SCENARIOS,
+        work_dir=tmp_path,
+        env={"ANNOTATOR_URL": live_server.url, "API_KEY": api_key, "PROJECT_ID": project.id, "WORK_DIR": str(tmp_path)},
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    failed = {name: outcome["error"] for name, outcome in report.items() if not outcome["ok"]}
-    assert not failed, failed
-    values = {name: outcome["value"] for name, outcome in report.items()}
 
     # then: datasets and labels
     assert values["datasets.create"] == "Plain"

@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 
 from annotator.core.models import Command
 from annotator.datasets.models import Item
-from tests.conftest import wait_until
+from tests.conftest import command_finished
 from tests.images import jpeg, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,16 +35,8 @@ def post_zip(api, dataset, data: bytes, path="/batch"):
 
 
 def archives_left() -> list[Path]:
-    folder = Path(django_settings.MEDIA_ROOT) / "archives"
+    folder = Path(django_settings.MEDIA_ROOT) / "uploads"
     return list(folder.glob("*")) if folder.exists() else []
-
-
-def finished(api, command_id):
-    def poll():
-        body = api.get(f"/api/v1/commands/{command_id}").json()
-        return body if body["status"] in {"success", "failed"} else None
-
-    return wait_until(poll, timeout=60, message="the archive import")
 
 
 def test_a_zip_of_images_is_imported_with_its_folders(client_for, members, dataset, celery_worker):
@@ -61,7 +53,7 @@ def test_a_zip_of_images_is_imported_with_its_folders(client_for, members, datas
 
     # when
     started = post_zip(api, dataset, data)
-    done = finished(api, started.json()["id"])
+    done = command_finished(api, started.json()["id"])
 
     # then
     assert started.status_code == 200

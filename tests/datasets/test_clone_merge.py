@@ -10,7 +10,7 @@ from annotator.core.commands import command_execute
 from annotator.core.models import Command
 from annotator.datasets import services
 from annotator.datasets.models import Blob, Dataset, Item
-from tests.conftest import wait_until
+from tests.conftest import command_finished
 from tests.images import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,14 +28,6 @@ def source(members, project):
             metadata={"user": {"n": n}},
         )
     return dataset
-
-
-def finished(api, command_id):
-    def poll():
-        body = api.get(f"/api/v1/commands/{command_id}").json()
-        return body if body["status"] in {"success", "failed"} else None
-
-    return wait_until(poll, timeout=60, message=f"command {command_id} to finish")
 
 
 def clone(api, source, **overrides):
@@ -59,7 +51,7 @@ def test_clone_copies_the_selection_and_shares_blobs(client_for, members, source
 
     # when
     started = clone(api, source)
-    done = finished(api, started.json()["id"])
+    done = command_finished(api, started.json()["id"])
 
     # then
     assert started.status_code == 200
@@ -81,7 +73,7 @@ def test_clone_copies_the_selection_and_shares_blobs(client_for, members, source
 def test_clone_with_metadata_keeps_user_metadata(client_for, members, source, celery_worker):
     api = client_for(members["owner"])
     body = clone(api, source, cloneDatasetParams={"withMetadata": True}).json()
-    target_id = finished(api, body["id"])["spec"]["returnedModelId"]
+    target_id = command_finished(api, body["id"])["spec"]["returnedModelId"]
     assert {i.metadata["user"]["n"] for i in Item.objects.filter(dataset_id=target_id, type="file")} == {0, 1, 2, 3}
 
 
@@ -109,15 +101,14 @@ def test_a_bad_filter_is_400_and_creates_nothing(client_for, members, source):
 def test_merging_clones_of_one_source_merges_item_by_item(client_for, members, source, celery_worker):
     # given: two clones of the same source, with overlapping selections and different metadata
     api = client_for(members["owner"])
-    first = finished(api, clone(api, source, name="A").json()["id"])["spec"]["returnedModelId"]
     all_files = {"filter": {"$and": [{"type": "file"}]}, "resource": "items"}
-    second = finished(api, clone(api, source, name="B", filter=all_files).json()["id"])["spec"]["returnedModelId"]
-    Item.objects.filter(dataset_id=first, filename="/train/img_0.png").update(
-        metadata={
-            "system": Item.objects.get(dataset_id=first, filename="/train/img_0.png").metadata["system"],
-            "user": {"from": "A"},
-        }
+    first, second = (
+        command_finished(api, clone(api, source, **overrides).json()["id"])["spec"]["returnedModelId"]
+        for overrides in ({"name": "A"}, {"name": "B", "filter": all_files})
     )
+    tagged = Item.objects.get(dataset_id=first, filename="/train/img_0.png")
+    tagged.metadata["user"] = {"from": "A"}
+    tagged.save(update_fields=["metadata"])
 
     # when
     body = {
@@ -127,7 +118,7 @@ def test_merging_clones_of_one_source_merges_item_by_item(client_for, members, s
         "mergeDatasetParams": {"withItemsAnnotations": False, "withMetadata": True, "withTaskAnnotationsStatus": False},
     }
     started = api.post("/api/v1/datasets/merge", body, format="json")
-    done = finished(api, started.json()["id"])
+    done = command_finished(api, started.json()["id"])
 
     # then: one item per original, metadata merged
     assert done["status"] == "success"

@@ -7,7 +7,7 @@ import pytest
 
 from annotator.core.models import Command
 from annotator.datasets.models import Dataset, Item
-from tests.conftest import wait_until
+from tests.conftest import command_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,14 +16,6 @@ def post_manifest(api, dataset, lines: list[str]):
     upload = io.BytesIO("\n".join(lines).encode())
     upload.name = "manifest.ndjson"
     return api.post(f"/api/v1/datasets/{dataset.id}/manifest", {"file": upload}, format="multipart")
-
-
-def finished(api, command_id):
-    def poll():
-        body = api.get(f"/api/v1/commands/{command_id}").json()
-        return body if body["status"] in {"success", "failed"} else None
-
-    return wait_until(poll, timeout=60, message="the manifest command")
 
 
 GOOD = [
@@ -46,7 +38,7 @@ def test_a_manifest_registers_link_items_and_reports_bad_lines(client_for, membe
 
     # when
     started = post_manifest(api, dataset, [GOOD[0], BAD[0], GOOD[1], BAD[1], "", GOOD[2], BAD[2], BAD[3], BAD[4]])
-    done = finished(api, started.json()["id"])
+    done = command_finished(api, started.json()["id"])
 
     # then
     assert done["status"] == "success"
@@ -66,8 +58,8 @@ def test_a_manifest_registers_link_items_and_reports_bad_lines(client_for, membe
 
 def test_registering_again_skips_what_exists(client_for, members, dataset, celery_worker):
     api = client_for(members["owner"])
-    finished(api, post_manifest(api, dataset, GOOD).json()["id"])
-    again = finished(api, post_manifest(api, dataset, GOOD).json()["id"])
+    command_finished(api, post_manifest(api, dataset, GOOD).json()["id"])
+    again = command_finished(api, post_manifest(api, dataset, GOOD).json()["id"])
     assert (again["spec"]["created"], again["spec"]["skipped"]) == (0, 3)
     assert Item.objects.filter(dataset=dataset, type="file").count() == 3
 
