@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "annotator.accounts",
     "annotator.ontologies",
     "annotator.datasets",
+    "annotator.annotations",
 ]
 
 MIDDLEWARE = [
@@ -273,3 +274,11 @@ ARCHIVE_MAX_ENTRIES = env_int("ARCHIVE_MAX_ENTRIES", 100_000)
 ARCHIVE_MAX_UNCOMPRESSED_BYTES = env_int("ARCHIVE_MAX_UNCOMPRESSED_BYTES", 20 * 1024 * 1024 * 1024)
 # Images barely compress; an entry that expands more than this is treated as a bomb.
 ARCHIVE_MAX_RATIO = env_int("ARCHIVE_MAX_RATIO", 200)
+
+# --- annotations ---------------------------------------------------------------------------
+# Per annotation and per request; bigger bodies are refused with 400 before anything is written.
+ANNOTATION_MAX_POINTS = env_int("ANNOTATION_MAX_POINTS", 100_000)
+ANNOTATION_MAX_RINGS = env_int("ANNOTATION_MAX_RINGS", 1_000)
+ANNOTATION_MASK_MAX_CHARS = env_int("ANNOTATION_MASK_MAX_CHARS", 16 * 1024 * 1024)
+ANNOTATIONS_PER_REQUEST = env_int("ANNOTATIONS_PER_REQUEST", 10_000)
+NOTE_MESSAGE_MAX = env_int("NOTE_MESSAGE_MAX", 10_000)

@@ -4,12 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotator.accounts.api import TokenView
 from annotator.accounts.urls import api_urlpatterns as accounts_api
+from annotator.annotations.urls import api_urlpatterns as annotations_api
 from annotator.core.health import healthz
 from annotator.core.urls import api_urlpatterns as core_api
 from annotator.datasets.urls import api_urlpatterns as datasets_api
 from annotator.ontologies.urls import api_urlpatterns as ontologies_api
 
-api_v1 = [*accounts_api, *core_api, *datasets_api, *ontologies_api]
+api_v1 = [*accounts_api, *core_api, *datasets_api, *ontologies_api, *annotations_api]
 
 urlpatterns = [
     path("token", TokenView.as_view(), name="token"),

@@ -1,10 +1,12 @@
 """Reads of projects, members and keys, already limited to what the user may see."""
 
+from django.apps import apps
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from annotator.accounts.access import project_require, project_role
 from annotator.accounts.models import ApiToken, Membership, Project, User
 from annotator.core.events import parse_group
+from annotator.core.ids import is_valid_id
 
 
 def _with_viewer_role(queryset: QuerySet[Project], user: User) -> QuerySet[Project]:
@@ -34,11 +36,21 @@ def api_key_list(*, user: User) -> QuerySet[ApiToken]:
 
 
 def can_watch_group(*, user: User, group: str) -> bool:
-    """Whether `user` may subscribe a socket to `group`: their own, or a project they are in."""
+    """Whether `user` may subscribe a socket to `group`: their own, a project they are in, or an
+    item of such a project."""
     parsed = parse_group(group)
     if parsed is None or not user.is_authenticated:
         return False
     kind, entity_id = parsed
     if kind == "user":
         return entity_id == user.id
+    if kind == "item":
+        # Looked up by name: datasets builds on accounts, not the other way round.
+        item_model = apps.get_model("datasets", "Item")
+        project_id = (
+            item_model.objects.filter(pk=entity_id).values_list("dataset__project_id", flat=True).first()
+            if is_valid_id(entity_id)
+            else None
+        )
+        return project_id is not None and project_role(user=user, project_id=project_id) is not None
     return project_role(user=user, project_id=entity_id) is not None

@@ -27,10 +27,15 @@ def project_group(project_id: str) -> str:
     return f"project.{project_id}"
 
 
+def item_group(item_id: str) -> str:
+    """Whoever has the item open (the studio): its annotations' changes."""
+    return f"item.{item_id}"
+
+
 def parse_group(group: str) -> tuple[str, str] | None:
-    """("user" | "project", id) for a group name a client asked for, or None."""
+    """("user" | "project" | "item", id) for a group name a client asked for, or None."""
     kind, _, entity_id = (group or "").partition(".")
-    if kind in {"user", "project"} and entity_id:
+    if kind in {"user", "project", "item"} and entity_id:
         return kind, entity_id
     return None
 

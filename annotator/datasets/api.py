@@ -1,5 +1,7 @@
 """REST views for datasets and items, shaped as dtlpy calls them (shared/API-COMPAT.md)."""
 
+from collections.abc import Callable
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -175,6 +177,19 @@ class ItemUploadView(APIView):
         return {"items": [{"op": op, "item": item_json(item)} for item, op in stored], "errors": errors}
 
 
+# Other resources queried through POST /datasets/{id}/query (dtlpy sends annotation queries
+# there too), registered by the apps that own them: {resource name: view function}.
+DATASET_QUERY_HANDLERS: dict[str, Callable[[Request, str], Response]] = {}
+
+
+def dataset_query_handler(resource: str) -> Callable:
+    def register(handler: Callable[[Request, str], Response]) -> Callable[[Request, str], Response]:
+        DATASET_QUERY_HANDLERS[resource] = handler
+        return handler
+
+    return register
+
+
 class ItemQueryView(APIView):
     @extend_schema(
         tags=["items"],
@@ -183,6 +198,9 @@ class ItemQueryView(APIView):
         responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A page of items, or a bulk result")},
     )
     def post(self, request: Request, dataset_id: str) -> Response:
+        resource = request.data.get("resource") if isinstance(request.data, dict) else None
+        if isinstance(resource, str) and resource in DATASET_QUERY_HANDLERS:
+            return DATASET_QUERY_HANDLERS[resource](request, dataset_id)
         dataset, compiled = selectors.item_query(user=request.user, dataset_id=dataset_id, body=request.data)
         if compiled.delete:
             return Response(services.items_bulk_delete(user=request.user, dataset=dataset, compiled=compiled))

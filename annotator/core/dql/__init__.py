@@ -15,6 +15,7 @@ from annotator.core.dql.filters import DEFAULT_LIMITS, OPERATORS, Limits
 from annotator.core.dql.globs import Glob
 from annotator.core.dql.paging import Page, page_of, paginate
 from annotator.core.dql.resources import (
+    ANNOTATIONS,
     DATASETS,
     ITEMS,
     RESOURCES,
@@ -25,6 +26,7 @@ from annotator.core.dql.resources import (
 )
 
 __all__ = [
+    "ANNOTATIONS",
     "DATASETS",
     "DEFAULT_LIMITS",
     "ITEMS",

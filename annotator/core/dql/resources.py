@@ -118,6 +118,26 @@ def _columns(**specs: tuple[str, FieldKind]) -> Mapping[str, ColumnSpec]:
 
 S, B, N, D = FieldKind.STRING, FieldKind.BOOLEAN, FieldKind.NUMBER, FieldKind.DATETIME
 
+ANNOTATIONS = ResourceSpec(
+    name="annotations",
+    model_label="annotations.Annotation",
+    columns=_columns(
+        id=("id", S),
+        annotationId=("id", S),  # dtlpy's delete(annotation_id=[...]) filters on it
+        itemId=("item_id", S),
+        datasetId=("dataset_id", S),
+        type=("type", S),
+        label=("label", S),
+        creator=("creator__email", S),
+        updatedBy=("updated_by__email", S),
+        createdAt=("created_at", D),
+        updatedAt=("updated_at", D),
+        version=("version", N),
+        description=("description", S),
+    ),
+    json_columns=MappingProxyType({"metadata": "metadata"}),
+)
+
 ITEMS = ResourceSpec(
     name="items",
     model_label="datasets.Item",
@@ -136,9 +156,13 @@ ITEMS = ResourceSpec(
         description=("description", S),
     ),
     json_columns=MappingProxyType({"metadata": "metadata"}),
-    # Annotations will join here, e.g.
-    #   {"annotations": JoinSpec(ANNOTATIONS, local="itemId", foreign="id", base_column="id", joined_column="item_id")}
-    joins=MappingProxyType({}),
+    joins=MappingProxyType(
+        {
+            "annotations": JoinSpec(
+                ANNOTATIONS, local="itemId", foreign="id", base_column="id", joined_column="item_id"
+            ),
+        }
+    ),
 )
 
 DATASETS = ResourceSpec(
@@ -157,4 +181,4 @@ DATASETS = ResourceSpec(
     json_columns=MappingProxyType({"metadata": "metadata"}),
 )
 
-RESOURCES: Mapping[str, ResourceSpec] = MappingProxyType({spec.name: spec for spec in (ITEMS, DATASETS)})
+RESOURCES: Mapping[str, ResourceSpec] = MappingProxyType({spec.name: spec for spec in (ITEMS, DATASETS, ANNOTATIONS)})

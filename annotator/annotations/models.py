@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+
+from annotator.core.fields import EntityIdField
+
+
+class Annotation(models.Model):
+    """One annotation on an item, in the API's coordinates (masks as COCO RLE, see masks.py).
+
+    `version` goes up by one on every change; a write that names an older version gets 409.
+    """
+
+    id = EntityIdField()
+    item = models.ForeignKey("datasets.Item", on_delete=models.CASCADE, related_name="annotations")
+    # Denormalised from the item: dataset-wide queries (DQL, exports) need no join.
+    dataset = models.ForeignKey("datasets.Dataset", on_delete=models.CASCADE, related_name="annotations")
+    type = models.CharField(max_length=16)
+    label = models.CharField(max_length=512)
+    # Geometry as the API gives it (see geometry.py); for `binary`, {"size", "counts", "bbox"}.
+    coordinates = models.JSONField(default=list, blank=True)
+    # {"system": {"status", "attributes", "objectId", "parentId", ...}, "user": {...}}
+    metadata = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True, null=True)
+    version = models.PositiveIntegerField(default=1)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["item", "id"], name="annotation_item_id"),
+            models.Index(fields=["dataset", "label", "id"], name="annotation_dataset_label_id"),
+            models.Index(fields=["dataset", "type", "id"], name="annotation_dataset_type_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.label}"
+
+
+class AnnotationChange(models.Model):
+    """History: one row per change to an annotation, kept after the annotation is deleted.
+
+    `before` and `after` are the annotation's stored JSON (None before a creation and after
+    a deletion), so that a deleted annotation can be restored exactly.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        DELETED = "deleted"
+        RESTORED = "restored"
+
+    annotation_id = models.CharField(max_length=24, db_index=True)
+    item = models.ForeignKey("datasets.Item", on_delete=models.CASCADE, related_name="annotation_changes")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    version = models.PositiveIntegerField()
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["item", "id"], name="annotation_change_item_id")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.annotation_id} v{self.version}"

@@ -1,0 +1,64 @@
+"""Reads of annotations and their history, limited to what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from annotator.accounts.models import User
+from annotator.annotations.models import Annotation, AnnotationChange
+from annotator.annotations.services import annotation_item_id
+from annotator.annotations.validation import RecipeRules, recipe_rules
+from annotator.core.dql import ANNOTATIONS, CompiledQuery, Page, compile_query, paginate
+from annotator.core.errors import BadRequest, NotFound
+from annotator.core.ids import is_valid_id
+from annotator.datasets.models import Dataset, Item
+from annotator.datasets.services import item_require
+
+ANNOTATION_RELATED = ("creator", "updated_by")
+HISTORY_PAGE_MAX = 1000
+
+
+def item_annotations(*, user: User, item_id: str) -> tuple[Item, QuerySet[Annotation], RecipeRules]:
+    """The item, its annotations in creation order, and the recipe's rules (for mask colours)."""
+    item = item_require(user=user, item_id=item_id, operation="annotation.view")
+    queryset = Annotation.objects.filter(item_id=item.id).select_related(*ANNOTATION_RELATED).order_by("id")
+    return item, queryset, recipe_rules(item.dataset)
+
+
+def annotation_get(*, user: User, annotation_id: str) -> tuple[Annotation, RecipeRules]:
+    item = item_require(user=user, item_id=annotation_item_id(user, annotation_id), operation="annotation.view")
+    annotation = Annotation.objects.select_related(*ANNOTATION_RELATED).get(pk=annotation_id)
+    return annotation, recipe_rules(item.dataset)
+
+
+def annotation_compile(body: Any) -> CompiledQuery:
+    if not isinstance(body, dict):
+        raise BadRequest("The query must be a JSON object.")
+    return compile_query(body, resource=ANNOTATIONS)
+
+
+def annotation_page(*, dataset: Dataset, compiled: CompiledQuery) -> Page:
+    queryset = Annotation.objects.filter(dataset=dataset).select_related(*ANNOTATION_RELATED)
+    return paginate(compiled.apply(queryset), compiled)
+
+
+def item_history(*, user: User, item_id: str, page: int, page_size: int) -> tuple[list[AnnotationChange], int]:
+    """An item's annotation changes, newest first, and how many there are."""
+    item = item_require(user=user, item_id=item_id, operation="annotation.view")
+    queryset = AnnotationChange.objects.filter(item_id=item.id).select_related("actor").order_by("-id")
+    return list(queryset[page * page_size : (page + 1) * page_size]), queryset.count()
+
+
+def annotation_history(*, user: User, annotation_id: str) -> list[AnnotationChange]:
+    """One annotation's changes, oldest first; also for a deleted annotation."""
+    change = (
+        AnnotationChange.objects.filter(annotation_id=annotation_id).only("item_id").first()
+        if is_valid_id(annotation_id)
+        else None
+    )
+    if change is None:
+        raise NotFound("Annotation not found.")
+    item_require(user=user, item_id=change.item_id, operation="annotation.view")
+    return list(AnnotationChange.objects.filter(annotation_id=annotation_id).select_related("actor").order_by("id"))

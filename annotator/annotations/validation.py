@@ -1,0 +1,138 @@
+"""Annotations against the dataset's recipe: labels, tools per label, attributes.
+
+Rules:
+- The label must be a tag of one of the recipe's ontologies, and the type one of the tools
+  the recipe allows for that label (a label the recipe's `labelTools` does not name may use
+  every tool). A dataset without a recipe takes any label.
+- A `note` is the reviewer's pin, not a label of the ontology: its label is free text.
+- `metadata.system.attributes` is `{key: value}` (attributes v2). Each key must be an
+  attribute whose scope includes the label, and each value must fit its definition. A
+  mandatory attribute may be left empty while work is in progress; `completion_errors`
+  enforces it when an item is marked complete.
+- Errors name the annotation (`where`) and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotator.annotations.geometry import NOTE
+from annotator.core.errors import BadRequest
+from annotator.datasets.models import Dataset
+from annotator.ontologies.attributes import attribute_applies_to, attribute_value_errors
+from annotator.ontologies.models import Recipe
+from annotator.ontologies.selectors import recipe_labels, recipe_ontologies
+
+LABEL_MAX = 512
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+@dataclass
+class RecipeRules:
+    """What a dataset's recipe allows, read once per request."""
+
+    has_recipe: bool = False
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # tag -> label value
+    tools: dict[str, list[str]] = field(default_factory=dict)
+    attributes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def colors(self) -> dict[str, str]:
+        return {tag: value.get("color") for tag, value in self.labels.items() if value.get("color")}
+
+    def attributes_for(self, label: str) -> dict[str, dict[str, Any]]:
+        return {a["key"]: a for a in self.attributes if attribute_applies_to(a, label)}
+
+    def check(self, *, kind: str, label: Any, attributes: Any, where: str) -> None:
+        if not isinstance(label, str) or not label.strip() or len(label) > LABEL_MAX:
+            raise BadRequest(
+                f"{where}: label must be text of 1 to {LABEL_MAX} characters.", details={"field": f"{where}.label"}
+            )
+        if not isinstance(attributes, dict):
+            raise BadRequest(
+                f"{where}: metadata.system.attributes must be an object of key: value.",
+                details={"field": f"{where}.metadata.system.attributes"},
+            )
+        if not self.has_recipe or kind == NOTE:
+            return
+        if label not in self.labels:
+            raise BadRequest(
+                f"{where}: label {label!r} is not in the recipe's ontology.",
+                code="invalid_label",
+                details={"field": f"{where}.label", "label": label},
+            )
+        allowed = self.tools.get(label)
+        if allowed and kind not in allowed:
+            raise BadRequest(
+                f"{where}: label {label!r} may be drawn as {', '.join(allowed)}, not as {kind}.",
+                code="invalid_type",
+                details={"field": f"{where}.type", "label": label, "allowed": allowed},
+            )
+        definitions = self.attributes_for(label)
+        for key, value in attributes.items():
+            definition = definitions.get(key)
+            if definition is None:
+                raise BadRequest(
+                    f"{where}: attribute {key!r} does not apply to label {label!r}.",
+                    code="invalid_attribute",
+                    details={"field": f"{where}.metadata.system.attributes.{key}"},
+                )
+            if _empty(value):
+                continue  # mandatory ones are enforced at completion
+            errors = attribute_value_errors(definition, value)
+            if errors:
+                raise BadRequest(
+                    f"{where}: {' '.join(errors)}",
+                    code="invalid_attribute",
+                    details={"field": f"{where}.metadata.system.attributes.{key}", "errors": errors},
+                )
+
+    def missing_mandatory(self, *, label: str, attributes: dict[str, Any]) -> list[str]:
+        return [
+            key
+            for key, definition in self.attributes_for(label).items()
+            if not definition.get("optional", True) and _empty(attributes.get(key))
+        ]
+
+
+def dataset_recipe(dataset: Dataset) -> Recipe | None:
+    recipe_ids = ((dataset.metadata or {}).get("system") or {}).get("recipes") or []
+    if not recipe_ids:
+        return None
+    return Recipe.objects.filter(pk=recipe_ids[0], project_id=dataset.project_id).first()
+
+
+def recipe_rules(dataset: Dataset) -> RecipeRules:
+    recipe = dataset_recipe(dataset)
+    if recipe is None:
+        return RecipeRules()
+    attributes: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for ontology in recipe_ontologies(recipe):
+        for definition in ontology.attributes or []:
+            if definition.get("key") not in seen:
+                seen.add(definition.get("key"))
+                attributes.append(definition)
+    return RecipeRules(
+        has_recipe=True,
+        labels={value["tag"]: value for value in recipe_labels(recipe)},
+        tools=dict(recipe.label_tools or {}),
+        attributes=attributes,
+    )
+
+
+def completion_errors(*, rules: RecipeRules, annotations) -> list[dict[str, Any]]:
+    """One entry per annotation that lacks a mandatory attribute, naming the keys."""
+    problems = []
+    for annotation in annotations:
+        if annotation.type == NOTE:
+            continue
+        attributes = ((annotation.metadata or {}).get("system") or {}).get("attributes") or {}
+        missing = rules.missing_mandatory(label=annotation.label, attributes=attributes)
+        if missing:
+            problems.append({"annotationId": annotation.id, "label": annotation.label, "missing": missing})
+    return problems
