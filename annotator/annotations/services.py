@@ -10,6 +10,8 @@ transaction; an event goes to the item's group after commit.
 
 from __future__ import annotations
 
+import copy as copy_module
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -549,3 +551,97 @@ def annotation_item_id(user: User, annotation_id: str) -> str:
 
 def mask_of(annotation: Annotation) -> np.ndarray:
     return mask_decode(Mask.from_json(annotation.coordinates))
+
+
+def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
+    """Copy the annotations of each source item onto its new item (clone and merge; the caller
+    holds the transaction and created the target items). Ids are new, links between the copies
+    (parentId) follow them, and an annotation equal to one already copied onto the same target
+    (a clone merged with its source) is copied once. Returns how many were copied."""
+    targets: dict[str, list[Item]] = {}
+    for source_id, target in pairs:
+        targets.setdefault(source_id, []).append(target)
+    seen: dict[str, set[str]] = {}
+    copies: list[Annotation] = []
+    changes: list[AnnotationChange] = []
+    id_map: dict[tuple[str, str], str] = {}
+    sources = Annotation.objects.filter(item_id__in=list(targets)).order_by("item_id", "id")
+    for annotation in sources.iterator(chunk_size=2000):
+        for target in targets[annotation.item_id]:
+            # Equal content, whatever the parent's id is called in each copy.
+            system = {k: v for k, v in (annotation.metadata.get("system") or {}).items() if k != "parentId"}
+            content = [
+                annotation.type,
+                annotation.label,
+                annotation.coordinates,
+                system,
+                annotation.metadata.get("user"),
+            ]
+            key = json.dumps(content, sort_keys=True)
+            if key in seen.setdefault(target.id, set()):
+                continue
+            seen[target.id].add(key)
+            copy = Annotation(
+                id=new_id(),
+                item_id=target.id,
+                dataset_id=target.dataset_id,
+                type=annotation.type,
+                label=annotation.label,
+                coordinates=annotation.coordinates,
+                metadata=copy_module.deepcopy(annotation.metadata),
+                description=annotation.description,
+                creator_id=annotation.creator_id,
+                updated_by=user,
+            )
+            id_map[(target.id, annotation.id)] = copy.id
+            copies.append(copy)
+    for copy in copies:
+        system = copy.metadata.get("system") or {}
+        if system.get("parentId"):
+            system["parentId"] = id_map.get((copy.item_id, system["parentId"]), system["parentId"])
+        changes.append(
+            AnnotationChange(
+                annotation_id=copy.id,
+                item_id=copy.item_id,
+                action=AnnotationChange.Action.CREATED,
+                version=1,
+                before=None,
+                after={
+                    "id": copy.id,
+                    "type": copy.type,
+                    "label": copy.label,
+                    "coordinates": copy.coordinates,
+                    "metadata": copy.metadata,
+                    "description": copy.description,
+                    "version": 1,
+                    "itemId": copy.item_id,
+                    "datasetId": copy.dataset_id,
+                },
+                actor=user,
+            )
+        )
+    Annotation.objects.bulk_create(copies, batch_size=1000)
+    AnnotationChange.objects.bulk_create(changes, batch_size=1000)
+    per_item: dict[str, int] = {}
+    for copy in copies:
+        per_item[copy.item_id] = per_item.get(copy.item_id, 0) + 1
+    newly_annotated: dict[str, int] = {}
+    for item_id, count in per_item.items():
+        Item.objects.filter(pk=item_id).update(annotations_count=F("annotations_count") + count, annotated=True)
+    for _source, target in pairs:
+        if target.id in per_item and not target.annotated:
+            target.annotated = True
+            newly_annotated[target.dataset_id] = newly_annotated.get(target.dataset_id, 0) + 1
+    for dataset_id, count in newly_annotated.items():
+        Dataset.objects.filter(pk=dataset_id).update(annotated_count=F("annotated_count") + count)
+    return len(copies)
+
+
+def annotations_clear(*, user: User, item: Item) -> None:
+    """Delete every annotation of an item whose row the caller has locked (an overwrite)."""
+    item.dataset = Dataset.objects.select_related("project").get(pk=item.dataset_id)
+    ctx = WriteContext(user=user, item=item, rules=RecipeRules(), role="owner")
+    for annotation in Annotation.objects.filter(item_id=item.id).select_related("creator").order_by("-id"):
+        if annotation.id not in ctx.deleted:
+            annotation_write_delete(ctx, annotation, None, annotation.id)
+    annotations_write_finish(ctx)

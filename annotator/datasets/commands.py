@@ -38,6 +38,7 @@ def _copy_items(
     target: Dataset,
     user: User,
     with_metadata: bool,
+    with_annotations: bool,
     directory: str,
     progress: Progress,
     total: int,
@@ -56,7 +57,7 @@ def _copy_items(
                     dataset=target, filename__in=[_target_path(i, directory) for i in batch]
                 ).values_list("filename", flat=True)
             )
-            fresh = []
+            fresh, pairs = [], []
             for item in batch:
                 filename = _target_path(item, directory)
                 if filename in existing:
@@ -80,10 +81,19 @@ def _copy_items(
                         updated_by=user,
                     )
                 )
+                pairs.append((item.id, fresh[-1]))
             Item.objects.bulk_create(fresh)
             Dataset.objects.filter(pk=target.pk).update(items_count=F("items_count") + len(fresh))
+            if with_annotations:
+                _copy_annotations(user, pairs)
         done += len(batch)
         progress.update(100 * done / max(total, 1))
+
+
+def _copy_annotations(user: User, pairs: list[tuple[str, Item]]) -> None:
+    from annotator.annotations.services import annotations_copy  # annotations build on datasets
+
+    annotations_copy(user=user, pairs=pairs)
 
 
 def _target_path(item: Item, directory: str) -> str:
@@ -163,6 +173,7 @@ def run_clone(command: Command, progress: Progress) -> dict[str, Any]:
         target=target,
         user=user,
         with_metadata=spec["withMetadata"],
+        with_annotations=spec.get("withItemsAnnotations", False),
         directory=spec["targetDirectory"],
         progress=progress,
         total=total,
@@ -229,7 +240,8 @@ def run_merge(command: Command, progress: Progress) -> dict[str, Any]:
     merged: dict[str, dict[str, Any]] = {}
     for item in sorted(sources.select_related(None).iterator(), key=lambda i: (order[i.dataset_id], i.pk)):
         origin = _origin(item)
-        entry = merged.setdefault(origin, {"item": item, "user": {}})
+        entry = merged.setdefault(origin, {"item": item, "user": {}, "sources": []})
+        entry["sources"].append(item.id)
         if config["withMetadata"]:
             entry["user"] = deep_merge(entry["user"], (item.metadata or {}).get("user", {}))
     progress.update(20, force=True)
@@ -237,7 +249,7 @@ def run_merge(command: Command, progress: Progress) -> dict[str, Any]:
     entries = list(merged.items())
     for start in range(0, len(entries), BATCH):
         with transaction.atomic():
-            fresh = []
+            fresh, pairs = [], []
             for origin, entry in entries[start : start + BATCH]:
                 item = entry["item"]
                 if Item.objects.filter(dataset=target, metadata__system__clonedFrom=origin).exists():
@@ -263,8 +275,11 @@ def run_merge(command: Command, progress: Progress) -> dict[str, Any]:
                         updated_by=user,
                     )
                 )
+                pairs += [(source_id, fresh[-1]) for source_id in entry["sources"]]
             Item.objects.bulk_create(fresh)
             Dataset.objects.filter(pk=target.pk).update(items_count=F("items_count") + len(fresh))
+            if config.get("withItemsAnnotations"):
+                _copy_annotations(user, pairs)
         progress.update(20 + 80 * (start + BATCH) / max(len(entries), 1))
     return {"returnedModelId": target.id, "itemsCount": len(entries)}
 

@@ -278,6 +278,8 @@ def _item_write(dataset, filename, directory, name, blob, system, user_metadata,
         existing.description = description or ""
         existing.updated_by = user
         existing.save(update_fields=["blob", "metadata", "description", "updated_by", "updated_at"])
+        if existing.annotations_count and old_blob != blob.sha256:
+            _clear_annotations(existing, user)
         if old_blob and old_blob != blob.sha256:
             _release_blobs_after_commit([old_blob])
         return existing, "overwrite"
@@ -301,6 +303,13 @@ def _item_write(dataset, filename, directory, name, blob, system, user_metadata,
         return existing, "skip"
     Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") + 1)
     return item, "created"
+
+
+def _clear_annotations(item: Item, user: User) -> None:
+    """New bytes make the old annotations meaningless (as on Dataloop); they stay restorable."""
+    from annotator.annotations.services import annotations_clear  # annotations build on datasets
+
+    annotations_clear(user=user, item=item)
 
 
 def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
