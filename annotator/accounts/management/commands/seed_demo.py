@@ -1,7 +1,8 @@
 """python manage.py seed_demo: an idempotent demo.
 
 Three users, a demo project, and in it a dataset of generated street-scene images in two
-folders whose recipe has four labels and an attribute of every type.
+folders whose recipe has four labels and an attribute of every type, with a few annotations
+of every type (and a reviewer's note) on the first images.
 """
 
 import io
@@ -72,7 +73,8 @@ class Command(BaseCommand):
             for role, user in users.items():
                 if not Membership.objects.filter(project=project, user=user).exists():
                     services.member_add(user=owner, project_id=project.id, email=user.email, role=role)
-        seed_dataset(owner=owner, project=project)
+        dataset = seed_dataset(owner=owner, project=project)
+        seed_annotations(owner=owner, reviewer=users[Role.REVIEWER], dataset=dataset)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for new demo users: {password}):"))
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {role:<10} {email}")
@@ -98,14 +100,15 @@ def street_scene(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def seed_dataset(*, owner, project) -> None:
+def seed_dataset(*, owner, project):
     from annotator.datasets.models import Dataset
     from annotator.datasets.services import dataset_create, item_upload
     from annotator.ontologies.selectors import recipe_get, recipe_ontologies
     from annotator.ontologies.services import ontology_attributes_upsert
 
-    if Dataset.objects.filter(project=project, name=DEMO_DATASET).exists():
-        return
+    existing = Dataset.objects.filter(project=project, name=DEMO_DATASET).first()
+    if existing is not None:
+        return existing
     dataset = dataset_create(user=owner, project_id=project.id, name=DEMO_DATASET, labels=DEMO_LABELS)
     recipe = recipe_get(user=owner, recipe_id=dataset.metadata["system"]["recipes"][0])
     ontology = recipe_ontologies(recipe)[0]
@@ -119,3 +122,92 @@ def seed_dataset(*, owner, project) -> None:
             fileobj=io.BytesIO(street_scene(n)),
             metadata={"user": {"split": folder, "scene": n}},
         )
+    return dataset
+
+
+def _mask_data_url(width: int, height: int, box: tuple[int, int, int, int]) -> str:
+    import base64
+
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse(box, fill=(240, 140, 0, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def seed_annotations(*, owner, reviewer, dataset) -> None:
+    """Annotations of every type on the first three train images, once."""
+    from annotator.annotations.models import Annotation
+    from annotator.annotations.services import annotation_status_set, annotations_create
+    from annotator.datasets.models import Item
+
+    if Annotation.objects.filter(dataset=dataset).exists():
+        return
+    items = list(Item.objects.filter(dataset=dataset, type="file", dir="/train").order_by("filename")[:3])
+
+    def point(x, y):
+        return {"x": x, "y": y, "z": 0}
+
+    for n, item in enumerate(items):
+        width, height = item.metadata["system"]["width"], item.metadata["system"]["height"]
+        made, _rules = annotations_create(
+            user=owner,
+            item_id=item.id,
+            annotations=[
+                {
+                    "type": "box",
+                    "label": "car",
+                    "coordinates": [point(60 + 20 * n, 320), point(190 + 20 * n, 380)],
+                    "metadata": {"system": {"attributes": {"color": "red", "occluded": False}}},
+                },
+                {
+                    "type": "box",
+                    "label": "car",
+                    "coordinates": [point(400, 330), point(520, 390), 12],
+                    "metadata": {"system": {"attributes": {"color": "blue"}}},
+                },
+                {
+                    "type": "segment",
+                    "label": "pedestrian",
+                    "coordinates": [[point(300, 220), point(330, 215), point(340, 300), point(305, 305)]],
+                    "metadata": {"system": {"attributes": {"visibility": 80}, "objectId": "1"}},
+                },
+                {
+                    "type": "ellipse",
+                    "label": "bicycle",
+                    "coordinates": {"center": point(250, 360), "rx": 40, "ry": 22, "angle": 0},
+                    "metadata": {"system": {"attributes": {"color": "black"}}},
+                },
+                {
+                    "type": "polyline",
+                    "label": "bicycle",
+                    "coordinates": [[point(210, 360), point(250, 340), point(290, 360)]],
+                    "metadata": {"system": {"attributes": {"color": "white"}}},
+                },
+                {
+                    "type": "binary",
+                    "label": "traffic light",
+                    "coordinates": _mask_data_url(width, height, (560, 60, 590, 150)),
+                },
+                {"type": "class", "label": "car", "metadata": {"system": {"attributes": {"note": "busy street"}}}},
+            ],
+        )
+        pedestrian = made[2]
+        annotations_create(
+            user=owner,
+            item_id=item.id,
+            annotations=[
+                {
+                    "type": "point",
+                    "label": "pedestrian",
+                    "coordinates": point(318, 225),
+                    "metadata": {"system": {"parentId": pedestrian.id, "objectId": "1"}},
+                }
+            ],
+        )
+        if n == 0:
+            annotation_status_set(
+                user=reviewer, annotation_id=made[0].id, status="issue", message="The box misses the bumper."
+            )
+        else:
+            annotation_status_set(user=reviewer, annotation_id=made[0].id, status="approved")
