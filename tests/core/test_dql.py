@@ -613,7 +613,14 @@ def test_a_resource_can_declare_a_join(files):
 def test_resource_specs_name_real_model_fields():
     for spec in RESOURCES.values():
         model_fields = {field.attname for field in spec.model._meta.concrete_fields}
-        assert {column.column for column in spec.columns.values()} <= model_fields
+        for column in spec.columns.values():
+            # A related column (annotations' creator__email) names a foreign key, then a field of its model.
+            relation, _, remote = column.column.partition("__")
+            if remote:
+                related = spec.model._meta.get_field(relation).related_model
+                assert remote in {field.attname for field in related._meta.concrete_fields}
+            else:
+                assert column.column in model_fields
         assert set(spec.json_columns.values()) <= model_fields
 
 
@@ -728,9 +735,9 @@ BAD_BODIES = [
     pytest.param({"update": {"metadata": {"user": {"k\x00": 1}}}}, ["NUL"], id="update-nul-key"),
     pytest.param({"update": "x"}, ["update must be an object"], id="update-not-object"),
     pytest.param(
-        {"join": {"on": {"resource": "annotations", "local": "itemId", "forigen": "id"}, "filter": {"label": "dog"}}},
-        ["joins on 'annotations' are not supported yet"],
-        id="join-annotations",
+        {"join": {"on": {"resource": "annotations", "local": "id", "forigen": "id"}, "filter": {"label": "dog"}}},
+        ["items join annotations on local='itemId', forigen='id' only"],
+        id="join-annotations-wrong-keys",
     ),
     pytest.param({"join": {"on": {"resource": "items"}}}, ["joins on 'items'"], id="join-unknown"),
     pytest.param({"join": {"on": "annotations"}}, ["join.on"], id="join-on-not-object"),
