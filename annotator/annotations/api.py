@@ -31,6 +31,11 @@ def _mask_format(request: Request) -> str:
     return value
 
 
+def _dump(annotations, *, mask_format: str, rules) -> list[dict]:
+    colors = rules.colors
+    return [annotation_json(a, mask_format=mask_format, colors=colors) for a in annotations]
+
+
 def _int(request: Request, name: str, default: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -66,8 +71,7 @@ class ItemAnnotationsView(APIView):
     def get(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
         _item, queryset, rules = selectors.item_annotations(user=request.user, item_id=item_id)
-        colors = rules.colors
-        return Response([annotation_json(a, mask_format=mask_format, colors=colors) for a in queryset])
+        return Response(_dump(queryset, mask_format=mask_format, rules=rules))
 
     @extend_schema(
         tags=["annotations"],
@@ -79,11 +83,7 @@ class ItemAnnotationsView(APIView):
     def post(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
         created, rules = services.annotations_create(user=request.user, item_id=item_id, annotations=request.data)
-        colors = rules.colors
-        return Response(
-            [annotation_json(a, mask_format=mask_format, colors=colors) for a in created],
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(_dump(created, mask_format=mask_format, rules=rules), status=status.HTTP_201_CREATED)
 
 
 class ItemAnnotationsBatchView(APIView):
@@ -97,11 +97,10 @@ class ItemAnnotationsBatchView(APIView):
     def post(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
         ctx = services.annotations_batch(user=request.user, item_id=item_id, body=request.data)
-        colors = ctx.rules.colors
         return Response(
             {
-                "created": [annotation_json(a, mask_format=mask_format, colors=colors) for a in ctx.created],
-                "updated": [annotation_json(a, mask_format=mask_format, colors=colors) for a in ctx.updated],
+                "created": _dump(ctx.created, mask_format=mask_format, rules=ctx.rules),
+                "updated": _dump(ctx.updated, mask_format=mask_format, rules=ctx.rules),
                 "deleted": ctx.deleted,
                 "annotationsCount": ctx.item.annotations_count,
             }

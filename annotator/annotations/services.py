@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -43,7 +42,6 @@ STATUS_OPERATIONS = {
     None: "item.review",
     "review": "annotation.update",
 }
-WRITABLE = ("type", "label", "coordinates", "metadata", "description")
 # Keys the server owns in metadata.system; a client's values for them are ignored.
 SERVER_SYSTEM_KEYS = ("statusHistory",)
 
@@ -547,10 +545,6 @@ def annotation_item_id(user: User, annotation_id: str) -> str:
     if item_id is None:
         raise NotFound("Annotation not found.")
     return item_id
-
-
-def mask_of(annotation: Annotation) -> np.ndarray:
-    return mask_decode(Mask.from_json(annotation.coordinates))
 
 
 def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
