@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "annotator.ontologies",
     "annotator.datasets",
     "annotator.annotations",
+    "annotator.tasks",
 ]
 
 MIDDLEWARE = [
@@ -282,3 +283,7 @@ ANNOTATION_MAX_RINGS = env_int("ANNOTATION_MAX_RINGS", 1_000)
 ANNOTATION_MASK_MAX_CHARS = env_int("ANNOTATION_MASK_MAX_CHARS", 16 * 1024 * 1024)
 ANNOTATIONS_PER_REQUEST = env_int("ANNOTATIONS_PER_REQUEST", 10_000)
 NOTE_MESSAGE_MAX = env_int("NOTE_MESSAGE_MAX", 10_000)
+
+# --- tasks ---------------------------------------------------------------------------------------
+# A pulled item nobody has touched for this long goes back to the task's queue.
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 30 * 60)

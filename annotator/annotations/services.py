@@ -59,6 +59,7 @@ class WriteContext:
     created: list[Annotation] = field(default_factory=list)
     updated: list[Annotation] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    issue_raised: bool = False  # a status became "issue": the item reopens in its tasks
 
     def require(self, operation: str) -> None:
         if not role_allows(self.role, operation):
@@ -130,6 +131,8 @@ def _check_status_change(ctx: WriteContext, before: Any, after: Any, where: str)
             details={"field": f"{where}.metadata.system.status"},
         )
     ctx.require(STATUS_OPERATIONS[after])
+    if after == "issue":
+        ctx.issue_raised = True
 
 
 def _check_links(ctx: WriteContext, system: dict[str, Any], where: str, own_id: str | None = None) -> None:
@@ -299,8 +302,12 @@ def annotation_write_delete(ctx: WriteContext, annotation: Annotation, version: 
 
 
 def annotations_write_finish(ctx: WriteContext) -> None:
-    """Write history, fix the item's counts and announce the change after commit."""
+    """Write history, fix the item's counts, reopen the item on an issue, announce after commit."""
     AnnotationChange.objects.bulk_create(ctx.changes)
+    if ctx.issue_raised:
+        from annotator.tasks.queue import item_reopen_for_issue  # tasks build on annotations
+
+        item_reopen_for_issue(user=ctx.user, item_id=ctx.item.id)
     delta = len(ctx.created) - len(ctx.deleted)
     if delta:
         item = ctx.item

@@ -75,6 +75,24 @@ def command_start(*, user, project, command_type: str, spec: dict[str, Any]) -> 
     return command
 
 
+def command_record(*, user, project, command_type: str, spec: dict[str, Any]) -> Command:
+    """A command for work already done in the request (dtlpy expects a Command back from some
+    quick calls and reads their `spec`): created as succeeded, nothing queued."""
+    now = timezone.now()
+    command = Command.objects.create(
+        project=project,
+        created_by=user,
+        type=command_type,
+        spec=spec,
+        status=Command.Status.SUCCESS,
+        progress=100,
+        finished_at=now,
+        result={},
+    )
+    _announce(command)
+    return command
+
+
 class Progress:
     """What a handler reports through; writes are throttled, the last one always lands."""
 

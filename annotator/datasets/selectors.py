@@ -62,7 +62,7 @@ def item_query(*, user: User, dataset_id: str, body: Any) -> tuple[Dataset, Any]
 
 
 def item_page(*, dataset: Dataset, compiled: Any) -> Page:
-    queryset = Item.objects.filter(dataset=dataset).select_related(*ITEM_RELATED)
+    queryset = Item.objects.filter(dataset=dataset).select_related(*ITEM_RELATED).prefetch_related("task_items")
     return paginate(compiled.apply(queryset), compiled)
 
 

@@ -37,10 +37,23 @@ def dataset_json(dataset: Dataset, *, directory_tree: dict | None = None) -> dic
     return data
 
 
+def item_refs(item: Item) -> list[dict[str, Any]]:
+    """The item's task membership as dtlpy reads it: a `task` ref per task and an `assignment`
+    ref per holder, each with `metadata.status` once the item has one. Computed from the task
+    rows (the tasks app's `task_items`), so it is never out of step; list selectors prefetch it."""
+    refs: list[dict[str, Any]] = []
+    for task_item in item.task_items.all():
+        meta = {"status": task_item.status} if task_item.status else {}
+        refs.append({"type": "task", "id": task_item.task_id, "metadata": dict(meta)})
+        if task_item.assignment_id:
+            refs.append({"type": "assignment", "id": task_item.assignment_id, "metadata": dict(meta)})
+    return refs
+
+
 def item_json(item: Item) -> dict[str, Any]:
     metadata = item.metadata or {}
     system = dict(metadata.get("system") or {})
-    system.setdefault("refs", [])
+    system["refs"] = item_refs(item)
     item_url = f"{API}/items/{item.id}"
     return {
         "id": item.id,

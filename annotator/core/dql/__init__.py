@@ -23,6 +23,7 @@ from annotator.core.dql.resources import (
     FieldKind,
     JoinSpec,
     ResourceSpec,
+    virtual_field,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "compile_query",
     "page_of",
     "paginate",
+    "virtual_field",
 ]

@@ -138,6 +138,9 @@ class FilterCompiler:
                 raise invalid(
                     f"Unknown operator {quoted(key)} in {where}; only $and and $or may appear here.", operator=key
                 )
+            elif key in resource.virtual:
+                self._count(1, key)
+                parts.append(resource.virtual[key](value))
             else:
                 parts.append(self._field(resource.resolve(key), value))
         return _all_of(parts)

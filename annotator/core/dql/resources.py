@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.db.models import Q
 
 from annotator.core.dql.errors import invalid, quoted
 
@@ -55,6 +57,21 @@ class JoinSpec:
     joined_column: str
 
 
+VirtualField = Callable[[Any], Q]
+"""Compiles the value given for a virtual field (a plain value or an operator object) to a Q;
+raises BadRequest (via `invalid`) for what it does not support."""
+
+
+def virtual_field(resource: ResourceSpec, name: str) -> Callable[[VirtualField], VirtualField]:
+    """Register a computed DQL field on `resource` (an app does this in its ready())."""
+
+    def register(compile_value: VirtualField) -> VirtualField:
+        resource.virtual[name] = compile_value
+        return compile_value
+
+    return register
+
+
 @dataclass(frozen=True)
 class ColumnTarget:
     name: str
@@ -81,6 +98,9 @@ class ResourceSpec:
     columns: Mapping[str, ColumnSpec]
     json_columns: Mapping[str, str]  # DQL prefix -> JSONField name, e.g. {"metadata": "metadata"}
     joins: Mapping[str, JoinSpec] = field(default_factory=lambda: MappingProxyType({}))
+    # Fields computed by the app that owns them (see `virtual_field`), e.g. items'
+    # `metadata.system.refs.id`, answered from task rows. Filled in at app start.
+    virtual: dict[str, VirtualField] = field(default_factory=dict)
 
     @property
     def model(self) -> type[models.Model]:

@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.db import models
+
+from annotator.core.fields import EntityIdField
+
+
+class Task(models.Model):
+    """An annotation or QA task over items of one dataset, handed out as assignments.
+
+    Allocation is `distribution` (items split among assignees by load at creation) or
+    `pulling` (annotators take `batch_size` items at a time from the task's queue, never
+    holding more than `max_batch_workload` unfinished ones).
+    """
+
+    class Type(models.TextChoices):
+        ANNOTATION = "annotation"
+        QA = "qa"
+
+    class Allocation(models.TextChoices):
+        DISTRIBUTION = "distribution"
+        PULLING = "pulling"
+
+    id = EntityIdField()
+    project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="tasks")
+    dataset = models.ForeignKey("datasets.Dataset", on_delete=models.CASCADE, related_name="tasks")
+    recipe = models.ForeignKey("ontologies.Recipe", on_delete=models.SET_NULL, null=True, related_name="tasks")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="qa_tasks")
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.ANNOTATION)
+    allocation = models.CharField(max_length=16, choices=Allocation.choices, default=Allocation.DISTRIBUTION)
+    query = models.JSONField(null=True, blank=True)  # the DQL that chose the items, as given
+    due_date = models.FloatField(null=True, blank=True)  # epoch milliseconds, as dtlpy sends it
+    priority = models.PositiveSmallIntegerField(default=2)  # 1 low, 2 medium, 3 high (Dataloop)
+    batch_size = models.PositiveIntegerField(default=5)
+    max_batch_workload = models.PositiveIntegerField(default=7)
+    # [{"action": "completed", "displayName": "Completed", "color": "#…"}, …]
+    available_actions = models.JSONField(default=list, blank=True)
+    # The parent task's statuses that bring an item into this QA task.
+    qa_statuses = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=32, default="open")
+    description = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint("project", "name", name="task_name_unique_in_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assignment(models.Model):
+    """One annotator's share of a task."""
+
+    id = EntityIdField()
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    # Percent of the task's items, for distribution; None for pulling.
+    load = models.FloatField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint("task", "annotator", name="assignment_one_per_annotator")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.annotator_id}"
+
+
+class TaskItem(models.Model):
+    """An item in a task: who holds it (its assignment, or the queue when None) and its status.
+
+    `status` is None while the item is open. An item reopened by a reviewer's issue gets
+    `reopened_at`, which puts it first in its annotator's queue.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="task_items")
+    item = models.ForeignKey("datasets.Item", on_delete=models.CASCADE, related_name="task_items")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="task_items"
+    )
+    status = models.CharField(max_length=64, null=True, blank=True)
+    status_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status_at = models.DateTimeField(null=True, blank=True)
+    leased_at = models.DateTimeField(null=True, blank=True)  # when pulled (pulling tasks)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    annotated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint("task", "item", name="task_item_once")]
+        indexes = [
+            models.Index(fields=["task", "assignment", "status", "id"], name="task_item_queue"),
+            models.Index(fields=["item", "task"], name="task_item_by_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.item_id}"
+
+
+class TaskItemStatusChange(models.Model):
+    """Who set which status on an item in a task, and when."""
+
+    task_item = models.ForeignKey(TaskItem, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=64, null=True, blank=True)
+    previous = models.CharField(max_length=64, null=True, blank=True)
+    assignment = models.ForeignKey(Assignment, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_item_id}: {self.previous} -> {self.status}"
