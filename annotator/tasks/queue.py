@@ -144,7 +144,12 @@ def _feed_qa(task: Task, task_item: TaskItem, status: str | None) -> None:
     for qa in Task.objects.filter(parent=task):
         if status not in (qa.qa_statuses or ["completed"]):
             continue
-        existing = TaskItem.objects.select_for_update().filter(task=qa, item_id=task_item.item_id).first()
+        existing = (
+            TaskItem.objects.select_for_update(of=("self",))
+            .select_related("assignment")
+            .filter(task=qa, item_id=task_item.item_id)
+            .first()
+        )
         if existing is not None:
             if existing.status == ISSUE:  # fixed: back to the reviewer who raised it
                 existing.status = None
@@ -176,7 +181,7 @@ def item_reopen_for_issue(*, user: User, item_id: str) -> None:
     """
     now = timezone.now()
     done = (
-        TaskItem.objects.select_for_update()
+        TaskItem.objects.select_for_update(of=("self",))
         .select_related("task", "assignment")
         .filter(item_id=item_id, task__type=Task.Type.ANNOTATION, status__isnull=False)
     )
