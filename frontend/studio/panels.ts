@@ -271,7 +271,7 @@ export class Panels {
       el("span", { className: "swatch", "aria-hidden": "true" }),
       el("span", {}, name),
     );
-    select.setAttribute("aria-label", name + (missing.length ? ", missing required attributes" : ""));
+    if (missing.length) select.setAttribute("aria-description", `Missing required attributes: ${missing.map((m) => m.title || m.key).join(", ")}`);
     if (missing.length) select.append(el("span", { className: "badge-missing", title: `Missing: ${missing.map((m) => m.title).join(", ")}`, "aria-hidden": "true" }, "!"));
     if (a.status) select.append(el("span", { className: `badge-status status-${a.status}`, "aria-hidden": "true" }, a.status));
     select.addEventListener("click", (event) => {
@@ -280,7 +280,7 @@ export class Panels {
         if (next.has(a.key)) next.delete(a.key);
         else next.add(a.key);
         studio.select(next);
-      } else studio.select(selected && studio.selected.size === 1 ? [] : [a.key]);
+      } else studio.select([a.key]);
     });
     const actions = el("span", { className: "object-actions" });
     const eye = el("button", { type: "button", className: "icon-button", "data-action": "visibility", "aria-label": `${hidden ? "Show" : "Hide"} ${name}`, title: hidden ? "Show" : "Hide" }, icon(hidden ? "eyeOff" : "eye"));
@@ -342,7 +342,7 @@ export class Panels {
     const id = `attr-${d.key}`;
     const required = d.optional === false;
     const title = el("span", { className: "attribute-title" }, d.title || d.key);
-    if (required) title.append(el("span", { className: "required-mark", title: "Required" }, " *"), el("span", { className: "visually-hidden" }, " (required)"));
+    if (required) title.append(el("span", { className: "required-mark", title: "Required", "aria-hidden": "true" }, " *"), el("span", { className: "visually-hidden" }, " (required)"));
     const disabled = !this.studio.canEdit || this.studio.locked.has(a.key);
     const set = (value: unknown) => this.studio.setAttribute(a.key, d.key, value);
     const wrap = el("div", { className: "attribute-field", "data-attribute": d.key });
@@ -451,7 +451,7 @@ export class Panels {
   private renderShortcuts(): void {
     const rows: [string, string][] = [
       ...DRAW_MODES.map((m): [string, string] => [MODE_KEYS[m].toUpperCase(), `${MODE_NAMES[m]} tool`]),
-      ...this.studio.recipe.labels.filter((l) => l.hotkey).map((l): [string, string] => [l.hotkey!, `Label ${l.name} (and relabel the selection)`]),
+      ...this.studio.recipe.labels.filter((l) => l.hotkey).map((l): [string, string] => [l.hotkey!, `Draw with ${l.name}; with the Select tool, relabel the selection`]),
       ["Click, drag", "Select, move; drag a handle to resize or move a point"],
       ["Shift+click, drag on empty canvas", "Add to the selection; select with a marquee"],
       ["Alt+click", "On a selected polygon's edge: add a point; on a point: remove it"],

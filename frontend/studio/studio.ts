@@ -49,7 +49,7 @@ export interface StudioFacade {
   zoomAt(screen: Pt, factor: number): void;
   panBy(dx: number, dy: number): void;
   /** A snapshot for tests and the benchmark. */
-  state(): { mode: Mode; label: string | null; count: number; selected: string[]; scale: number; save: SyncStatus; lastShapeDrawMs: number };
+  state(): { mode: Mode; label: string | null; count: number; selected: string[]; view: { scale: number; x: number; y: number }; save: SyncStatus; lastShapeDrawMs: number };
   /** Hit-test at an image point (benchmark). */
   hitTest(x: number, y: number): string | null;
   /** Frame callback (benchmark): called after every drawn frame with its rAF timestamp. */
@@ -325,8 +325,8 @@ export class Studio implements ToolHost {
     this.renderer.request();
   }
 
-  /** Pick the active label; with objects selected, they take the label too (keyboard labelling). */
-  setLabel(tag: string): void {
+  /** Pick the label to draw with. `relabel`: in the select tool, the selected objects take it too. */
+  setLabel(tag: string, relabel = false): void {
     const label = this.label(tag);
     if (!label) return;
     this.activeLabel = tag;
@@ -337,7 +337,7 @@ export class Studio implements ToolHost {
       this.tool.activate();
       this.panels.modeChanged();
     }
-    this.relabel([...this.selected], tag);
+    if (relabel && this.mode === Mode.Select) this.relabel([...this.selected], tag);
     this.panels.labelChanged();
   }
 
@@ -545,17 +545,19 @@ export class Studio implements ToolHost {
 
   private keyDown(event: KeyboardEvent): void {
     const target = event.target as HTMLElement | null;
-    const typing = !!target?.closest("input, textarea, select, [contenteditable]");
+    // In a text field keys are text; on a select or checkbox only Ctrl shortcuts are ours.
+    const textEntry = !!target?.closest("input[type=text], input:not([type]), textarea, [contenteditable]");
+    const typing = textEntry || !!target?.closest("input, select");
     if (this.panels.dialogOpen()) return;
     const ctrl = event.ctrlKey || event.metaKey;
     const key = event.key;
-    if (ctrl && !event.altKey && key.toLowerCase() === "z" && !typing) {
+    if (ctrl && !event.altKey && key.toLowerCase() === "z" && !textEntry) {
       event.preventDefault();
       if (event.shiftKey) this.redo();
       else this.undo();
       return;
     }
-    if (ctrl && key.toLowerCase() === "y" && !typing) {
+    if (ctrl && key.toLowerCase() === "y" && !textEntry) {
       event.preventDefault();
       this.redo();
       return;
@@ -584,6 +586,11 @@ export class Studio implements ToolHost {
       event.preventDefault();
       return;
     }
+    // Nudging and deleting the selection work whatever the tool.
+    if (this.mode !== Mode.Select && !this.tool.busy && /^Arrow/.test(key) && this.tools.get(Mode.Select)!.keyDown(event)) {
+      event.preventDefault();
+      return;
+    }
     if (key === "Escape") {
       if (this.tool.busy) this.tool.cancel();
       else this.select([]);
@@ -609,7 +616,7 @@ export class Studio implements ToolHost {
     const label = this.recipe.labels.find((l) => l.hotkey === key);
     if (label) {
       event.preventDefault();
-      this.setLabel(label.tag);
+      this.setLabel(label.tag, true);
       return;
     }
     const lower = key.toLowerCase();
@@ -658,7 +665,7 @@ export function createStudio(root: HTMLElement): StudioFacade {
       label: studio.activeLabel,
       count: studio.store.size,
       selected: [...studio.selected],
-      scale: studio.viewport.scale,
+      view: { scale: studio.viewport.scale, x: studio.viewport.x, y: studio.viewport.y },
       save: studio.saveStatus,
       lastShapeDrawMs: studio.renderer.lastShapeDrawMs,
     }),
