@@ -47,6 +47,13 @@ export enum Mode {
   Polyline = "polyline",
   Point = "point",
   Ellipse = "ellipse",
+  Brush = "binary",
+  Eraser = "eraser",
+}
+
+/** The recipe tool (annotation type) a mode draws: the eraser works on masks. */
+export function toolOfMode(mode: Mode): string {
+  return mode === Mode.Eraser ? "binary" : mode;
 }
 
 export const MODE_NAMES: Record<Mode, string> = {
@@ -56,6 +63,8 @@ export const MODE_NAMES: Record<Mode, string> = {
   [Mode.Polyline]: "Polyline",
   [Mode.Point]: "Point",
   [Mode.Ellipse]: "Ellipse",
+  [Mode.Brush]: "Brush",
+  [Mode.Eraser]: "Eraser",
 };
 
 export const MODE_KEYS: Record<Mode, string> = {
@@ -65,6 +74,8 @@ export const MODE_KEYS: Record<Mode, string> = {
   [Mode.Polyline]: "l",
   [Mode.Point]: "o",
   [Mode.Ellipse]: "e",
+  [Mode.Brush]: "m",
+  [Mode.Eraser]: "x",
 };
 
 export const TYPE_NAMES: Record<AnnotationType, string> = {

@@ -4,14 +4,14 @@
  * every control has an accessible name and a keyboard path.
  */
 import type { Attribute } from "../lib/ontology";
-import { Mode, MODE_KEYS, MODE_NAMES, TYPE_NAMES, type Annotation, type Pt } from "./model";
+import { Mode, MODE_KEYS, MODE_NAMES, TYPE_NAMES, toolOfMode, type Annotation, type Pt } from "./model";
 import { icon, type ICONS } from "./icons";
 import { attributesFor, missingAttributes } from "./recipe";
 import type { ChangeSet } from "./store";
 import type { Studio } from "./studio";
 import type { ConflictChoice, SyncStatus } from "./sync";
 
-const DRAW_MODES = [Mode.Select, Mode.Box, Mode.Polygon, Mode.Polyline, Mode.Point, Mode.Ellipse];
+const DRAW_MODES = [Mode.Select, Mode.Box, Mode.Polygon, Mode.Polyline, Mode.Point, Mode.Ellipse, Mode.Brush, Mode.Eraser];
 const MODE_ICONS: Record<Mode, keyof typeof ICONS> = {
   [Mode.Select]: "select",
   [Mode.Box]: "box",
@@ -19,6 +19,8 @@ const MODE_ICONS: Record<Mode, keyof typeof ICONS> = {
   [Mode.Polyline]: "polyline",
   [Mode.Point]: "point",
   [Mode.Ellipse]: "ellipse",
+  [Mode.Brush]: "brush",
+  [Mode.Eraser]: "eraser",
 };
 /** The object list shows this many rows; a busy item is better browsed on the canvas. */
 const MAX_ROWS = 400;
@@ -125,9 +127,9 @@ export class Panels {
       const mode = button.dataset.mode as Mode;
       button.setAttribute("aria-pressed", String(mode === this.studio.mode));
       const label = this.studio.label(this.studio.activeLabel);
-      const allowed = mode === Mode.Select || this.studio.recipe.labels.some((l) => l.tools.has(mode as never));
+      const allowed = mode === Mode.Select || this.studio.recipe.labels.some((l) => l.tools.has(toolOfMode(mode) as never));
       button.disabled = !allowed || (mode !== Mode.Select && !this.studio.canEdit);
-      button.classList.toggle("tool-off-label", !!label && mode !== Mode.Select && !label.tools.has(mode as never));
+      button.classList.toggle("tool-off-label", !!label && mode !== Mode.Select && !label.tools.has(toolOfMode(mode) as never));
     }
     this.root.dataset.mode = this.studio.mode;
     this.labelChanged();
@@ -202,7 +204,7 @@ export class Panels {
       button.setAttribute("aria-checked", String(checked));
       button.tabIndex = checked ? 0 : -1;
       const label = this.studio.label(button.dataset.tag!);
-      button.classList.toggle("label-off-tool", this.studio.mode !== Mode.Select && !!label && !label.tools.has(this.studio.mode as never));
+      button.classList.toggle("label-off-tool", this.studio.mode !== Mode.Select && !!label && !label.tools.has(toolOfMode(this.studio.mode) as never));
     }
   }
 
@@ -456,6 +458,7 @@ export class Panels {
       ["Shift+click, drag on empty canvas", "Add to the selection; select with a marquee"],
       ["Alt+click", "On a selected polygon's edge: add a point; on a point: remove it"],
       ["Enter", "Finish the polygon or polyline"],
+      ["[ / ]", "Brush or eraser smaller / larger"],
       ["Backspace", "Remove the last point while drawing; else delete the selection"],
       ["Delete", "Delete the selection"],
       ["Escape", "Cancel the drawing, then clear the selection"],

@@ -25,6 +25,8 @@ export interface Scene {
   hovered: string | null;
   /** Geometry being dragged, shown instead of the stored one. */
   drafts: Map<string, Geometry>;
+  /** A mask being painted, which the brush draws itself. */
+  painting: string | null;
   /** The tool's own drawing (a box being dragged, a polygon's points). */
   drawTool(ctx: CanvasRenderingContext2D, viewport: Viewport): void;
 }
@@ -162,7 +164,7 @@ export class Renderer {
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     const keys = scene.index
       .search(vp.visibleBounds(this.width, this.height))
-      .filter((key) => !scene.hidden.has(key) && !scene.selected.has(key) && !scene.drafts.has(key));
+      .filter((key) => !scene.hidden.has(key) && !scene.selected.has(key) && !scene.drafts.has(key) && key !== scene.painting);
     keys.sort((a, b) => scene.z(a) - scene.z(b));
     // One path per colour: far fewer state changes than a path per shape.
     const byColor = new Map<string, Annotation[]>();
@@ -292,7 +294,7 @@ export class Renderer {
     const keys = new Set<string>([...scene.selected, ...scene.drafts.keys()]);
     for (const key of keys) {
       const a = scene.get(key);
-      if (!a || scene.hidden.has(key)) continue;
+      if (!a || scene.hidden.has(key) || key === scene.painting) continue;
       const geometry = scene.drafts.get(key) ?? a.geometry;
       const color = scene.color(a.label);
       if (geometry.kind === "binary") {

@@ -8,7 +8,7 @@ import { pageSocket } from "../lib/live";
 import type { Attribute, LabelNode, Recipe } from "../lib/ontology";
 import type { WireAnnotation } from "./adapter";
 import { translateGeometry, type Bounds } from "./geometry";
-import { Mode, MODE_KEYS, MODE_NAMES, type Annotation, type Geometry, type Pt } from "./model";
+import { Mode, MODE_KEYS, MODE_NAMES, toolOfMode, type Annotation, type Geometry, type Pt } from "./model";
 import { Panels } from "./panels";
 import { buildRecipe, colorOf, keepApplicable, type RecipeView, type StudioLabel } from "./recipe";
 import { Renderer } from "./renderer";
@@ -17,6 +17,7 @@ import { hitTest, insideBounds, SpatialIndex } from "./spatial";
 import { AnnotationStore, type ChangeSet } from "./store";
 import { Sync, type SyncStatus, type ConflictChoice } from "./sync";
 import { BoxTool } from "./tools/box";
+import { BrushTool } from "./tools/brush";
 import { PointTool } from "./tools/point";
 import { PolygonTool } from "./tools/polygon";
 import { SelectTool } from "./tools/select";
@@ -79,6 +80,7 @@ export class Studio implements ToolHost {
   activeLabel: string | null = null;
   mode: Mode = Mode.Select;
   hovered: string | null = null;
+  painting: string | null = null;
   saveStatus: SyncStatus = { state: "saved", pending: 0, message: "All changes saved" };
   private image: CanvasImageSource | null = null;
   private readonly tools: Map<Mode, Tool>;
@@ -117,6 +119,9 @@ export class Studio implements ToolHost {
         return studio.hovered;
       },
       drafts: this.drafts,
+      get painting() {
+        return studio.painting;
+      },
       drawTool: (ctx, viewport) => this.tool.drawOverlay(ctx, viewport),
     });
     this.tools = new Map<Mode, Tool>([
@@ -126,6 +131,8 @@ export class Studio implements ToolHost {
       [Mode.Polyline, new PolygonTool(this, Mode.Polyline)],
       [Mode.Point, new PointTool(this)],
       [Mode.Ellipse, new BoxTool(this, Mode.Ellipse)],
+      [Mode.Brush, new BrushTool(this, Mode.Brush)],
+      [Mode.Eraser, new BrushTool(this, Mode.Eraser)],
     ]);
     this.sync = new Sync(this.store, {
       send: (body: BatchBody) => api<BatchResponse>(`/items/${this.itemId}/annotations/batch?maskFormat=rle`, { json: body }),
@@ -305,6 +312,20 @@ export class Studio implements ToolHost {
     this.panels.announce(message);
   }
 
+  activeLabelTag(): string | null {
+    return this.activeLabel;
+  }
+
+  colorOf(label: string): string {
+    return colorOf(this.recipe.labels, label);
+  }
+
+  setPainting(key: string | null): void {
+    if (this.painting === key) return;
+    this.painting = key;
+    this.renderer.invalidateShapes();
+  }
+
   // --- commands ------------------------------------------------------------------------------------
   label(tag: string | null): StudioLabel | undefined {
     return this.recipe.labels.find((l) => l.tag === tag);
@@ -316,8 +337,8 @@ export class Studio implements ToolHost {
     this.mode = mode;
     // A drawing tool needs a label that may use it: keep the active one if it can, else the first that can.
     const active = this.label(this.activeLabel);
-    if (mode !== Mode.Select && active && !active.tools.has(mode as never)) {
-      const other = this.recipe.labels.find((l) => l.tools.has(mode as never));
+    if (mode !== Mode.Select && active && !active.tools.has(toolOfMode(mode) as never)) {
+      const other = this.recipe.labels.find((l) => l.tools.has(toolOfMode(mode) as never));
       if (other) this.activeLabel = other.tag;
     }
     this.tool.activate();
@@ -330,8 +351,8 @@ export class Studio implements ToolHost {
     const label = this.label(tag);
     if (!label) return;
     this.activeLabel = tag;
-    if (this.mode !== Mode.Select && !label.tools.has(this.mode as never)) {
-      const first = [Mode.Box, Mode.Polygon, Mode.Polyline, Mode.Point, Mode.Ellipse].find((m) => label.tools.has(m as never));
+    if (this.mode !== Mode.Select && !label.tools.has(toolOfMode(this.mode) as never)) {
+      const first = [Mode.Box, Mode.Polygon, Mode.Polyline, Mode.Point, Mode.Ellipse, Mode.Brush].find((m) => label.tools.has(m as never));
       this.tool.cancel();
       this.mode = first ?? Mode.Select;
       this.tool.activate();

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from annotator.accounts.management.commands.seed_demo import street_scene
+from annotator.annotations.masks import Mask, mask_decode
 from annotator.annotations.models import Annotation
 from annotator.datasets import services as dataset_services
 from annotator.ontologies.selectors import recipe_get, recipe_ontologies
@@ -256,3 +257,36 @@ def test_live_updates_reach_another_studio_and_a_conflict_asks(browser, live_ser
     finally:
         for context in contexts:
             context.close()
+
+
+def test_paint_a_mask_with_the_brush_and_erase_part_of_it(page, log_in, street_item, screenshot_dir):
+    owner, item = street_item
+    log_in(owner)
+    open_studio(page, item)
+
+    page.get_by_role("button", name="Brush", exact=True).click()
+    page.keyboard.press("]")  # a larger brush: 16 -> 21 px
+    expect(page.get_by_role("status").filter(has_text="Brush size 21 px")).to_be_visible()
+    drag(page, (200, 150), (400, 150))
+    mask_row = objects(page).get_by_role("button", name="car mask 1", exact=True)
+    expect(mask_row).to_be_visible()
+    expect(saved(page)).to_be_visible()
+    (annotation,) = stored(item)
+    assert annotation.type == "binary"
+    mask = run_in_thread(lambda: mask_decode(Mask.from_json(annotation.coordinates)))
+    assert mask[150, 200] and mask[150, 300] and mask[150, 400] and mask[159, 300]
+    assert not mask[175, 300] and not mask[150, 420]
+    page.screenshot(path=str(screenshot_dir / "studio-brush.png"))
+
+    # The eraser cuts the stroke in two; the mask stays one annotation.
+    page.get_by_role("button", name="Eraser", exact=True).click()
+    drag(page, (300, 120), (300, 180))
+    expect(saved(page)).to_be_visible()
+    (erased,) = stored(item)
+    assert erased.version == 2
+    mask = run_in_thread(lambda: mask_decode(Mask.from_json(erased.coordinates)))
+    assert mask[150, 200] and not mask[150, 300] and mask[150, 400]
+
+    page.reload()
+    expect(saved(page)).to_be_visible()
+    expect(objects(page).get_by_role("button", name="car mask 1", exact=True)).to_be_visible()

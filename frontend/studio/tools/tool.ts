@@ -34,6 +34,10 @@ export interface ToolHost {
   /** Drafts were added or removed: the cached shape layer must change. */
   redrawShapes(): void;
   announce(message: string): void;
+  activeLabelTag(): string | null;
+  colorOf(label: string): string;
+  /** The mask being painted is drawn by the tool, not by the renderer. */
+  setPainting(key: string | null): void;
 }
 
 export interface Tool {
