@@ -50,7 +50,8 @@ export class Renderer {
   private readonly masks = new Map<string, { source: unknown; canvas: HTMLCanvasElement; data: Uint8Array }>();
   /** The last crisp redraw of the shape layer, in ms (for the benchmark and the curious). */
   lastShapeDrawMs = 0;
-  onFrame: ((time: number) => void) | null = null;
+  /** Called after each drawn frame with its rAF timestamp and the time the drawing took (ms). */
+  onFrame: ((time: number, drawMs: number) => void) | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -111,8 +112,9 @@ export class Renderer {
     if (this.frame) return;
     this.frame = requestAnimationFrame((time) => {
       this.frame = 0;
+      const started = performance.now();
       this.draw();
-      this.onFrame?.(time);
+      this.onFrame?.(time, performance.now() - started);
     });
   }
 

@@ -53,8 +53,8 @@ export interface StudioFacade {
   state(): { mode: Mode; label: string | null; count: number; selected: string[]; view: { scale: number; x: number; y: number }; save: SyncStatus; lastShapeDrawMs: number };
   /** Hit-test at an image point (benchmark). */
   hitTest(x: number, y: number): string | null;
-  /** Frame callback (benchmark): called after every drawn frame with its rAF timestamp. */
-  onFrame(callback: ((time: number) => void) | null): void;
+  /** Frame callback (benchmark): called after every drawn frame with its rAF timestamp and drawing time. */
+  onFrame(callback: ((time: number, drawMs: number) => void) | null): void;
   flush(): Promise<void>;
 }
 
@@ -158,15 +158,18 @@ export class Studio implements ToolHost {
 
   // --- loading -----------------------------------------------------------------------------------
   private async open(): Promise<void> {
+    // The page names the dataset, so the recipe's round trips run alongside the item's.
+    const datasetId = this.root.dataset.datasetId;
     const [item, wire] = await Promise.all([
       api<ItemJson>(`/items/${this.itemId}`),
       api<WireAnnotation[]>(`/items/${this.itemId}/annotations?maskFormat=rle`),
+      datasetId ? this.loadRecipe(datasetId) : Promise.resolve(),
     ]);
     this.imageWidth = item.metadata.system.width ?? 1;
     this.imageHeight = item.metadata.system.height ?? 1;
     this.loadImage();
     this.fit();
-    await this.loadRecipe(item.datasetId);
+    if (!datasetId) await this.loadRecipe(item.datasetId);
     this.store.load(this.sync.loaded(wire));
     const socket = pageSocket();
     socket.onEvent((message) => {
