@@ -11,7 +11,12 @@ export default defineConfig({
     manifest: true,
     sourcemap: true,
     rollupOptions: {
-      input: ["frontend/pages/main.ts", "frontend/pages/dataset.ts", "frontend/pages/ontology.ts"],
+      input: [
+        "frontend/pages/main.ts",
+        "frontend/pages/dataset.ts",
+        "frontend/pages/ontology.ts",
+        "frontend/studio/main.ts",
+      ],
     },
   },
   test: {

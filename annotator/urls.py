@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("annotator.datasets.page_urls")),
+    path("", include("annotator.annotations.page_urls")),
     path("", include("annotator.ontologies.page_urls")),
     path("", include("annotator.accounts.page_urls")),
 ]

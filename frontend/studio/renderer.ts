@@ -1,0 +1,391 @@
+/**
+ * Canvas 2D drawing, on demand only. Three layers, composed into one visible canvas:
+ * the image, a cached bitmap of every unselected shape, and an overlay (the selection, its
+ * handles, the tool's drawing). While a pan or zoom is under way the cached shape bitmap is
+ * moved and scaled as a picture; once the gesture rests it is redrawn crisp, and only the
+ * shapes in view are drawn.
+ */
+import { boxCorners, geometryBounds, handlesOf } from "./geometry";
+import type { Annotation, Geometry, Pt } from "./model";
+import { decodeMask } from "./rle";
+import type { SpatialIndex } from "./spatial";
+import { Viewport } from "./viewport";
+
+export interface Scene {
+  viewport: Viewport;
+  imageWidth: number;
+  imageHeight: number;
+  image: CanvasImageSource | null;
+  index: SpatialIndex;
+  get(key: string): Annotation | undefined;
+  z(key: string): number;
+  color(label: string): string;
+  hidden: Set<string>;
+  selected: Set<string>;
+  hovered: string | null;
+  /** Geometry being dragged, shown instead of the stored one. */
+  drafts: Map<string, Geometry>;
+  /** A mask being painted, which the brush draws itself. */
+  painting: string | null;
+  /** The tool's own drawing (a box being dragged, a polygon's points). */
+  drawTool(ctx: CanvasRenderingContext2D, viewport: Viewport): void;
+}
+
+const BACKGROUND = "#16181d";
+const GESTURE_REST_MS = 140;
+
+export class Renderer {
+  readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly shapes: HTMLCanvasElement;
+  private readonly shapesCtx: CanvasRenderingContext2D;
+  private cacheView: Viewport | null = null;
+  private cacheValid = false;
+  private frame = 0;
+  private gestureTimer: number | null = null;
+  private gesture = false;
+  private width = 0;
+  private height = 0;
+  private dpr = 1;
+  private readonly masks = new Map<string, { source: unknown; canvas: HTMLCanvasElement; data: Uint8Array }>();
+  /** The last crisp redraw of the shape layer, in ms (for the benchmark and the curious). */
+  lastShapeDrawMs = 0;
+  /** Called after each drawn frame with its rAF timestamp and the time the drawing took (ms). */
+  onFrame: ((time: number, drawMs: number) => void) | null = null;
+
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly scene: Scene,
+  ) {
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "studio-canvas";
+    this.canvas.setAttribute("aria-hidden", "true");
+    host.append(this.canvas);
+    this.ctx = this.canvas.getContext("2d")!;
+    this.shapes = document.createElement("canvas");
+    this.shapesCtx = this.shapes.getContext("2d")!;
+    new ResizeObserver(() => this.resize()).observe(host);
+    this.resize();
+  }
+
+  get viewWidth(): number {
+    return this.width;
+  }
+
+  get viewHeight(): number {
+    return this.height;
+  }
+
+  private resize(): void {
+    const rect = this.host.getBoundingClientRect();
+    this.dpr = window.devicePixelRatio || 1;
+    this.width = Math.max(1, Math.floor(rect.width));
+    this.height = Math.max(1, Math.floor(rect.height));
+    for (const canvas of [this.canvas, this.shapes]) {
+      canvas.width = Math.round(this.width * this.dpr);
+      canvas.height = Math.round(this.height * this.dpr);
+    }
+    this.canvas.style.width = `${this.width}px`;
+    this.canvas.style.height = `${this.height}px`;
+    this.invalidateShapes();
+  }
+
+  /** Shapes changed: the cached layer must be redrawn at the next frame. */
+  invalidateShapes(): void {
+    this.cacheValid = false;
+    this.request();
+  }
+
+  /** The view moved as part of a continuous gesture: move the cached bitmap until it rests. */
+  gestureStep(): void {
+    this.gesture = true;
+    if (this.gestureTimer !== null) window.clearTimeout(this.gestureTimer);
+    this.gestureTimer = window.setTimeout(() => {
+      this.gesture = false;
+      this.gestureTimer = null;
+      this.request();
+    }, GESTURE_REST_MS);
+    this.request();
+  }
+
+  request(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame((time) => {
+      this.frame = 0;
+      const started = performance.now();
+      this.draw();
+      this.onFrame?.(time, performance.now() - started);
+    });
+  }
+
+  forgetMask(key: string): void {
+    this.masks.delete(key);
+  }
+
+  /** Whether the mask of `key` covers image pixel (x, y). */
+  maskHit(key: string, x: number, y: number): boolean {
+    const a = this.scene.get(key);
+    if (!a || a.geometry.kind !== "binary") return false;
+    const entry = this.maskOf(key, a.geometry);
+    const [height, width] = a.geometry.mask.size;
+    return !!entry && x >= 0 && y >= 0 && x < width && y < height && entry.data[y * width + x] === 1;
+  }
+
+  private draw(): void {
+    const { ctx, scene } = this;
+    const vp = scene.viewport;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.fillStyle = BACKGROUND;
+    ctx.fillRect(0, 0, this.width, this.height);
+    if (scene.image) {
+      // Past 2x, pixels are shown as squares so that edges can be placed precisely.
+      ctx.imageSmoothingEnabled = vp.scale < 2;
+      ctx.drawImage(scene.image, vp.x, vp.y, scene.imageWidth * vp.scale, scene.imageHeight * vp.scale);
+    }
+    const moved = !this.cacheView || !this.cacheView.equals(vp);
+    if (!this.cacheValid || (moved && !this.gesture)) this.drawShapeLayer();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (this.cacheView && !this.cacheView.equals(vp)) {
+      const k = vp.scale / this.cacheView.scale;
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(this.shapes, (vp.x - this.cacheView.x * k) * this.dpr, (vp.y - this.cacheView.y * k) * this.dpr, this.shapes.width * k, this.shapes.height * k);
+    } else {
+      ctx.drawImage(this.shapes, 0, 0);
+    }
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    this.drawOverlay();
+  }
+
+  private drawShapeLayer(): void {
+    const started = performance.now();
+    const { scene } = this;
+    const vp = scene.viewport;
+    const ctx = this.shapesCtx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.shapes.width, this.shapes.height);
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    const keys = scene.index
+      .search(vp.visibleBounds(this.width, this.height))
+      .filter((key) => !scene.hidden.has(key) && !scene.selected.has(key) && !scene.drafts.has(key) && key !== scene.painting);
+    keys.sort((a, b) => scene.z(a) - scene.z(b));
+    // One path per colour: far fewer state changes than a path per shape.
+    const byColor = new Map<string, Annotation[]>();
+    const tiny: Annotation[] = [];
+    for (const key of keys) {
+      const a = scene.get(key);
+      if (!a) continue;
+      if (a.geometry.kind === "binary") {
+        this.drawMask(ctx, a, vp, 0.55);
+        continue;
+      }
+      const b = geometryBounds(a.geometry)!;
+      if (a.geometry.kind !== "point" && (b.maxX - b.minX) * vp.scale < 1.5 && (b.maxY - b.minY) * vp.scale < 1.5) {
+        tiny.push(a); // smaller than a pixel or two: a dot says as much
+        continue;
+      }
+      const color = scene.color(a.label);
+      let list = byColor.get(color);
+      if (!list) byColor.set(color, (list = []));
+      list.push(a);
+    }
+    ctx.lineJoin = "round";
+    for (const [color, list] of byColor) {
+      const fillable = new Path2D();
+      const lines = new Path2D();
+      for (const a of list) this.tracePath(a.type === "polyline" ? lines : fillable, a.geometry, vp);
+      ctx.fillStyle = withAlpha(color, 0.22);
+      ctx.fill(fillable, "evenodd");
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2;
+      ctx.stroke(fillable);
+      ctx.stroke(lines);
+    }
+    for (const a of tiny) {
+      const b = geometryBounds(a.geometry)!;
+      ctx.fillStyle = scene.color(a.label);
+      ctx.fillRect(b.minX * vp.scale + vp.x, b.minY * vp.scale + vp.y, 2, 2);
+    }
+    this.cacheView = vp.clone();
+    this.cacheValid = true;
+    this.lastShapeDrawMs = performance.now() - started;
+  }
+
+  /** Adds the shape's outline to `path`, in screen pixels (so line widths stay constant). */
+  private tracePath(path: Path2D, g: Geometry, vp: Viewport): void {
+    const sx = (x: number) => x * vp.scale + vp.x;
+    const sy = (y: number) => y * vp.scale + vp.y;
+    const polyline = (points: Pt[], close: boolean) => {
+      if (!points.length) return;
+      path.moveTo(sx(points[0].x), sy(points[0].y));
+      for (let i = 1; i < points.length; i++) path.lineTo(sx(points[i].x), sy(points[i].y));
+      if (close) path.closePath();
+    };
+    switch (g.kind) {
+      case "box":
+        polyline(boxCorners(g), true);
+        break;
+      case "segment":
+        for (const ring of g.rings) polyline(ring, true);
+        break;
+      case "polyline":
+        for (const line of g.lines) polyline(line, false);
+        break;
+      case "point":
+        path.moveTo(sx(g.p.x) + 5, sy(g.p.y));
+        path.arc(sx(g.p.x), sy(g.p.y), 5, 0, Math.PI * 2);
+        break;
+      case "ellipse":
+        path.moveTo(sx(g.cx) + g.rx * vp.scale * Math.cos((g.angle * Math.PI) / 180), sy(g.cy) + g.rx * vp.scale * Math.sin((g.angle * Math.PI) / 180));
+        path.ellipse(sx(g.cx), sy(g.cy), Math.max(0, g.rx * vp.scale), Math.max(0, g.ry * vp.scale), (g.angle * Math.PI) / 180, 0, Math.PI * 2);
+        break;
+      case "note": {
+        const raw = g.raw as { box?: { x: number; y: number }[] } | null;
+        const box = raw?.box;
+        if (Array.isArray(box) && box.length >= 2) polyline([box[0], { x: box[1].x, y: box[0].y }, box[1], { x: box[0].x, y: box[1].y }], true);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private maskOf(key: string, g: Extract<Geometry, { kind: "binary" }>) {
+    const cached = this.masks.get(key);
+    if (cached && cached.source === g.mask) return cached;
+    let data: Uint8Array;
+    try {
+      data = decodeMask(g.mask);
+    } catch {
+      return null;
+    }
+    const [height, width] = g.mask.size;
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const label = this.scene.get(key)?.label ?? "";
+    const [r, gr, b] = rgb(this.scene.color(label));
+    const pixels = new ImageData(width, height);
+    for (let i = 0; i < data.length; i++) {
+      if (!data[i]) continue;
+      const o = i * 4;
+      pixels.data[o] = r;
+      pixels.data[o + 1] = gr;
+      pixels.data[o + 2] = b;
+      pixels.data[o + 3] = 255;
+    }
+    canvas.getContext("2d")!.putImageData(pixels, 0, 0);
+    const entry = { source: g.mask, canvas, data };
+    this.masks.set(key, entry);
+    return entry;
+  }
+
+  private drawMask(ctx: CanvasRenderingContext2D, a: Annotation, vp: Viewport, alpha: number): void {
+    if (a.geometry.kind !== "binary") return;
+    const entry = this.maskOf(a.key, a.geometry);
+    if (!entry) return;
+    ctx.save();
+    ctx.globalAlpha = alpha;
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(entry.canvas, vp.x, vp.y, entry.canvas.width * vp.scale, entry.canvas.height * vp.scale);
+    ctx.restore();
+  }
+
+  private drawOverlay(): void {
+    const { ctx, scene } = this;
+    const vp = scene.viewport;
+    const keys = new Set<string>([...scene.selected, ...scene.drafts.keys()]);
+    for (const key of keys) {
+      const a = scene.get(key);
+      if (!a || scene.hidden.has(key) || key === scene.painting) continue;
+      const geometry = scene.drafts.get(key) ?? a.geometry;
+      const color = scene.color(a.label);
+      if (geometry.kind === "binary") {
+        this.drawMask(ctx, a, vp, 0.75);
+        const b = geometryBounds(geometry);
+        if (b) this.dashedBounds(b, vp);
+        continue;
+      }
+      const path = new Path2D();
+      this.tracePath(path, geometry, vp);
+      if (a.type !== "polyline") {
+        ctx.fillStyle = withAlpha(color, 0.35);
+        ctx.fill(path, "evenodd");
+      }
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = "#000";
+      ctx.lineWidth = 4;
+      ctx.stroke(path);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2;
+      ctx.stroke(path);
+      if (scene.selected.size === 1) this.drawHandles(geometry, vp);
+      this.drawTag(a.label, color, geometry, vp);
+    }
+    if (scene.hovered && !scene.selected.has(scene.hovered) && !scene.hidden.has(scene.hovered)) {
+      const a = scene.get(scene.hovered);
+      if (a && a.geometry.kind !== "binary") {
+        const path = new Path2D();
+        this.tracePath(path, a.geometry, vp);
+        ctx.strokeStyle = "#ffffff";
+        ctx.lineWidth = 1;
+        ctx.setLineDash([4, 3]);
+        ctx.stroke(path);
+        ctx.setLineDash([]);
+      }
+    }
+    scene.drawTool(ctx, vp);
+  }
+
+  private dashedBounds(b: { minX: number; minY: number; maxX: number; maxY: number }, vp: Viewport): void {
+    const { ctx } = this;
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 1;
+    ctx.setLineDash([5, 4]);
+    ctx.strokeRect(b.minX * vp.scale + vp.x, b.minY * vp.scale + vp.y, (b.maxX - b.minX) * vp.scale, (b.maxY - b.minY) * vp.scale);
+    ctx.setLineDash([]);
+  }
+
+  private drawHandles(g: Geometry, vp: Viewport): void {
+    const { ctx } = this;
+    for (const handle of handlesOf(g)) {
+      const p = vp.toScreen(handle.p);
+      ctx.fillStyle = "#ffffff";
+      ctx.strokeStyle = "#111";
+      ctx.lineWidth = 1;
+      ctx.fillRect(p.x - 4, p.y - 4, 8, 8);
+      ctx.strokeRect(p.x - 4, p.y - 4, 8, 8);
+    }
+  }
+
+  private drawTag(text: string, color: string, g: Geometry, vp: Viewport): void {
+    const b = geometryBounds(g);
+    if (!b) return;
+    const { ctx } = this;
+    const p = vp.toScreen({ x: b.minX, y: b.minY });
+    ctx.font = "600 12px system-ui, sans-serif";
+    const width = ctx.measureText(text).width + 10;
+    const y = p.y - 20 < 0 ? p.y + 2 : p.y - 20;
+    ctx.fillStyle = color;
+    ctx.fillRect(p.x, y, width, 18);
+    ctx.fillStyle = contrastText(color);
+    ctx.fillText(text, p.x + 5, y + 13);
+  }
+}
+
+export function rgb(color: string): [number, number, number] {
+  let text = color.replace("#", "");
+  if (text.length === 3) text = [...text].map((c) => c + c).join("");
+  const value = parseInt(text, 16);
+  return Number.isNaN(value) || text.length !== 6 ? [200, 200, 200] : [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+export function withAlpha(color: string, alpha: number): string {
+  const [r, g, b] = rgb(color);
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
+/** Black or white, whichever reads better on `color`. */
+export function contrastText(color: string): string {
+  const [r, g, b] = rgb(color);
+  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? "#111" : "#fff";
+}
