@@ -2,7 +2,8 @@
 
 Three users, a demo project, and in it a dataset of generated street-scene images in two
 folders whose recipe has four labels and an attribute of every type, with a few annotations
-of every type (and a reviewer's note) on the first images.
+of every type (and a reviewer's note) on the first images, a pulling annotation task over the
+train folder and a QA task on it.
 """
 
 import io
@@ -75,6 +76,7 @@ class Command(BaseCommand):
                     services.member_add(user=owner, project_id=project.id, email=user.email, role=role)
         dataset = seed_dataset(owner=owner, project=project)
         seed_annotations(owner=owner, reviewer=users[Role.REVIEWER], dataset=dataset)
+        seed_tasks(owner=owner, annotator=users[Role.ANNOTATOR], reviewer=users[Role.REVIEWER], dataset=dataset)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for new demo users: {password}):"))
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {role:<10} {email}")
@@ -211,3 +213,34 @@ def seed_annotations(*, owner, reviewer, dataset) -> None:
             )
         else:
             annotation_status_set(user=reviewer, annotation_id=made[0].id, status="approved")
+
+
+def seed_tasks(*, owner, annotator, reviewer, dataset) -> None:
+    """A pulling annotation task over /train for the annotator, and its QA task for the reviewer."""
+    from annotator.core.commands import command_execute
+    from annotator.tasks.models import Task
+    from annotator.tasks.services import task_create_start
+
+    if Task.objects.filter(dataset=dataset).exists():
+        return
+    pulling = {"batchSize": 2, "maxBatchWorkload": 4}
+    steps = [
+        {
+            "name": "Label the street scenes",
+            "query": {"filter": {"$and": [{"type": "file"}, {"dir": "/train"}]}},
+            "metadata": {"system": {**pulling, "allowedAssignees": [annotator.email]}},
+        },
+        {
+            "name": "Review the street scenes",
+            "spec": {"type": "qa"},
+            "metadata": {"system": {**pulling, "allowedAssignees": [reviewer.email]}},
+        },
+    ]
+    parent = None
+    for body in steps:
+        if parent is not None:
+            body["spec"]["parentTaskId"] = parent
+        command = task_create_start(user=owner, body={"datasetId": dataset.id, "priority": 2, **body})
+        command_execute(command_id=command.id)  # fill it now: no worker runs during the seed
+        parent = command.spec["createdTaskId"]
+
