@@ -243,4 +243,3 @@ def seed_tasks(*, owner, annotator, reviewer, dataset) -> None:
         command = task_create_start(user=owner, body={"datasetId": dataset.id, "priority": 2, **body})
         command_execute(command_id=command.id)  # fill it now: no worker runs during the seed
         parent = command.spec["createdTaskId"]
-
