@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from annotator.accounts.models import User
@@ -21,6 +20,7 @@ from annotator.core.errors import ApiError, BadRequest
 from annotator.core.ids import new_id
 from annotator.datasets.models import Dataset, Item
 from annotator.datasets.paths import ancestors, normalize_path, split_path
+from annotator.datasets.services import dataset_items_changed
 
 BATCH = 5000
 MAX_LINE = 64 * 1024
@@ -105,7 +105,7 @@ def register(*, dataset: Dataset, user: User, lines, progress, total_bytes: int)
                 rows.append((path, name, directory, metadata))
             Item.objects.bulk_create(new_dirs, ignore_conflicts=True)
             _insert_files(dataset, user, rows)
-            Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") + len(rows))
+            dataset_items_changed(dataset_id=dataset.pk, files=len(rows))
             created += len(rows)
         batch.clear()
 
