@@ -122,7 +122,7 @@ else:
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write
                 # lock when a transaction starts, so concurrent writers queue on the busy
                 # timeout instead of failing when a read lock cannot be upgraded.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
