@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from annotator.accounts.access import project_require
+from annotator.accounts.access import project_require, role_require
 from annotator.accounts.models import User
 from annotator.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from annotator.core.events import broadcast, project_group
@@ -36,6 +36,17 @@ def _clean_dataset_name(name: str) -> str:
 
 def dataset_require(*, user: User, dataset_id: str, operation: str, for_update: bool = False) -> Dataset:
     """The dataset if `user` may perform `operation` on it; 404 for non-members and unknown ids."""
+    if not for_update:  # two queries: the dataset with its project, and the role
+        dataset = (
+            Dataset.objects.select_related("creator", "project__creator").filter(pk=dataset_id).first()
+            if is_valid_id(dataset_id)
+            else None
+        )
+        if dataset is None:
+            raise NotFound("Dataset not found.")
+        dataset.project.viewer_role = role_require(user=user, project_id=dataset.project_id, operation=operation)
+        return dataset
+    # Locking: check access before taking the lock.
     dataset = (
         Dataset.objects.filter(pk=dataset_id).only("id", "project_id").first() if is_valid_id(dataset_id) else None
     )
@@ -211,11 +222,11 @@ def item_upload(
             return existing, "skip"
         info = inspect_image(temp_path)
         with transaction.atomic():
-            blob, blob_created = Blob.objects.get_or_create(
+            # Locked (read FOR UPDATE, or created here) against a concurrent release.
+            blob, blob_created = Blob.objects.select_for_update().get_or_create(
                 sha256=sha256,
                 defaults={"size": size, "mimetype": info.mimetype, "width": info.width, "height": info.height},
             )
-            Blob.objects.select_for_update().filter(pk=blob.pk).first()  # hold it against a concurrent release
             placed = storage.place(temp_path, blob.relative_path)
             folders_ensure(dataset=dataset, directory=directory, user=user)
             system = {
