@@ -122,7 +122,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "annotator.core.sqlite",
+            "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write
