@@ -4,10 +4,14 @@ Needs BENCH_DATABASE_URL naming a scratch PostgreSQL database (it is migrated an
 with BENCH_LISTING_ITEMS items, 1,000,000 by default, once; later runs reuse them).
 Measured through the HTTP API of `manage.py serve` with a metadata filter and a sort:
 - keyset paging as dtlpy does it for id order ({"id": {"$lt": last}} with sort id descending),
-- page-number paging (OFFSET) as dtlpy does it for other sorts, at page 1 and page 10,000.
+- page-number paging (OFFSET) as dtlpy does it for other sorts, at page 1 and page 1,000 (OFFSET
+  100,000: it walks every row it skips, so page 10,000 is out of reach of any index).
+The sort key is declared to the server as a deployment would (`manage.py items_sort_index
+metadata.user.score`); BENCH_LISTING_SORT_INDEX=0 drops that index to measure without it.
 """
 
 import http.client
+import io
 import json
 import os
 import statistics
@@ -21,6 +25,7 @@ from bench.server import running_server
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = int(os.environ.get("BENCH_LISTING_ITEMS", "1000000"))
 ROUNDS = 30
+SORT_INDEX = os.environ.get("BENCH_LISTING_SORT_INDEX", "1") != "0"
 PORT = 8767
 
 
@@ -68,6 +73,7 @@ def fill(var_dir: str) -> tuple[str, str]:
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE datasets_item")
+    call_command("items_sort_index", "metadata.user.score", drop=not SORT_INDEX, stdout=io.StringIO())
     dataset = Dataset.objects.get(project__memberships__user=user, name="Big")
     return dataset.id, accounts.api_key_create(user=user, name="bench")[1]
 
@@ -131,7 +137,7 @@ def main() -> None:
             }
             load = os.getloadavg()[0]
             print(f"listing: {ITEMS:,} items on PostgreSQL, pageSize 100, {ROUNDS} rounds,", end=" ")
-            print(f"cpus={os.cpu_count()}, load={load:.2f}")
+            print(f"cpus={os.cpu_count()}, load={load:.2f}, sort index {'on' if SORT_INDEX else 'off'}")
             for name, body in cases.items():
                 timed(conn, dataset_id, key, body)  # warm
                 samples = [timed(conn, dataset_id, key, body)[0] for _ in range(ROUNDS)]

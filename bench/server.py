@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def running_server(port: int, env: dict[str, str], timeout: float = 30.0) -> Iterator[None]:
+def running_server(port: int, env: dict[str, str], timeout: float = 30.0, workers: int = 1) -> Iterator[None]:
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -26,6 +26,36 @@ def running_server(port: int, env: dict[str, str], timeout: float = 30.0) -> Ite
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@contextmanager
+def running_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[None]:
+    """A Celery worker process (scale-out mode), as `make worker` runs it."""
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "annotator",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env={**env, "CELERY_WORKER_EMBEDDED": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def _wait_until_healthy(port: int, timeout: float) -> None:

@@ -1,8 +1,12 @@
-"""Upload throughput through the API, and how soon thumbnails follow (embedded mode).
+"""Upload throughput through the API, and how soon thumbnails follow.
 
 1,000 distinct 640x480 JPEGs are posted as multipart over keep-alive connections by
 UPLOADERS client threads against `manage.py serve` on a throwaway VAR_DIR; we report images
 per second and the time until every thumbnail exists, as a multiple of the upload time.
+
+Embedded mode (one process, SQLite) unless BENCH_DATABASE_URL (a scratch PostgreSQL
+database, migrated and written to) and BENCH_REDIS_URL are set: then the scale-out mode,
+with BENCH_WEB_WORKERS server processes (default 2) and one Celery worker process.
 """
 
 import http.client
@@ -15,15 +19,20 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from bench.server import running_server
+from bench.server import running_server, running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = int(os.environ.get("BENCH_UPLOAD_IMAGES", "1000"))
 UPLOADERS = int(os.environ.get("BENCH_UPLOADERS", "4"))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
+SCALE_OUT = bool(DATABASE_URL and REDIS_URL)
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2")) if SCALE_OUT else 1
 PORT = 8766
 
 
@@ -59,6 +68,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as var_dir:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         env |= {"VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "annotator.settings", "LOG_LEVEL": "WARNING"}
+        if SCALE_OUT:
+            env |= {"DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL}
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         import django
@@ -71,12 +82,14 @@ def main() -> None:
         from annotator.datasets.models import Blob
 
         call_command("migrate", verbosity=0)
-        user = accounts.user_create(email="bench@example.com", password="bench-password-1")
+        user = accounts.user_create(email=f"bench-{uuid.uuid4().hex}@example.com", password="bench-password-1")
         project = accounts.project_create(user=user, name="Bench")
         dataset = datasets.dataset_create(user=user, project_id=project.id, name="Uploads")
         api_key = accounts.api_key_create(user=user, name="bench")[1]
-        payloads = [multipart(f"/bench/{n:05d}.jpg", jpeg(n)) for n in range(IMAGES)]
-        with running_server(PORT, env):
+        # Fresh bytes on every run: a database kept between runs already has thumbnails for old ones.
+        seed = random.randrange(1 << 40) if SCALE_OUT else 0
+        payloads = [multipart(f"/bench/{n:05d}.jpg", jpeg(seed + n)) for n in range(IMAGES)]
+        with running_server(PORT, env, workers=WEB_WORKERS), running_worker(env) if SCALE_OUT else nullcontext():
             latencies: list[float] = []
             chunks = [payloads[i::UPLOADERS] for i in range(UPLOADERS)]
 
@@ -101,12 +114,14 @@ def main() -> None:
             with ThreadPoolExecutor(UPLOADERS) as pool:
                 list(pool.map(upload_all, chunks))
             upload_seconds = time.perf_counter() - started
-            while Blob.objects.filter(has_thumbnail=False).exists():
+            while Blob.objects.filter(items__dataset=dataset, has_thumbnail=False).exists():
                 time.sleep(0.05)
             thumbnails_seconds = time.perf_counter() - started
     latencies.sort()
+    mode = f"scale-out, {WEB_WORKERS} server processes + 1 worker" if SCALE_OUT else "embedded"
     print(
-        f"upload: {IMAGES} JPEGs 640x480, {UPLOADERS} client threads, cpus={os.cpu_count()}, load={load_before[0]:.2f}"
+        f"upload: {IMAGES} JPEGs 640x480, {UPLOADERS} client threads, {mode}, cpus={os.cpu_count()}, "
+        f"load={load_before[0]:.2f}"
     )
     print(f"  throughput {IMAGES / upload_seconds:.1f} images/s ({upload_seconds:.1f} s)")
     p95 = latencies[int(0.95 * (len(latencies) - 1))]

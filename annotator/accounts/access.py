@@ -12,17 +12,23 @@ def project_role(*, user: User, project_id: str) -> str | None:
     return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
 
 
+def role_require(*, user: User, project_id: str, operation: str) -> str:
+    """The user's role in the project if it allows `operation`: 404 for non-members, else 403."""
+    role = project_role(user=user, project_id=project_id)
+    if role is None:
+        raise NotFound("Project not found.")
+    if not role_allows(role, operation):
+        raise Forbidden(f"Your role ({role}) does not allow {operation}.")
+    return role
+
+
 def project_require(*, user: User, project_id: str, operation: str, for_update: bool = False) -> Project:
     """The project, with `viewer_role` set, if `user` may perform `operation` in it.
 
     A project the user is not a member of gives the same 404 as one that does not
     exist; a member whose role lacks the operation gets 403.
     """
-    role = project_role(user=user, project_id=project_id)
-    if role is None:
-        raise NotFound("Project not found.")
-    if not role_allows(role, operation):
-        raise Forbidden(f"Your role ({role}) does not allow {operation}.")
+    role = role_require(user=user, project_id=project_id, operation=operation)
     queryset = Project.objects.select_related("creator")
     if for_update:
         queryset = queryset.select_for_update()

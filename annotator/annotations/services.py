@@ -32,7 +32,7 @@ from annotator.core.ids import is_valid_id, new_id
 from annotator.core.jsonmerge import deep_merge
 from annotator.core.permissions import role_allows
 from annotator.datasets.models import Dataset, Item
-from annotator.datasets.services import item_require
+from annotator.datasets.services import dataset_items_changed, item_require
 
 STATUSES = ("issue", "review", "approved")
 # Who may set each review status (None clears it); see core/permissions.py.
@@ -315,6 +315,7 @@ def annotations_write_finish(ctx: WriteContext) -> None:
         was_annotated, annotated = item.annotated, count > 0
         Item.objects.filter(pk=item.pk).update(annotations_count=count, annotated=annotated, updated_at=timezone.now())
         item.annotations_count, item.annotated = count, annotated
+        dataset_items_changed(dataset_id=item.dataset_id)  # annotationsCount and annotated are filterable
         if annotated != was_annotated:
             Dataset.objects.filter(pk=item.dataset_id).update(
                 annotated_count=F("annotated_count") + (1 if annotated else -1)
@@ -635,6 +636,8 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
             newly_annotated[target.dataset_id] = newly_annotated.get(target.dataset_id, 0) + 1
     for dataset_id, count in newly_annotated.items():
         Dataset.objects.filter(pk=dataset_id).update(annotated_count=F("annotated_count") + count)
+    for dataset_id in {target.dataset_id for _source, target in pairs if target.id in per_item}:
+        dataset_items_changed(dataset_id=dataset_id)
     return len(copies)
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from annotator.accounts.access import project_require
 from annotator.accounts.models import User
@@ -22,7 +21,13 @@ from annotator.datasets import storage
 from annotator.datasets.archives import archive_entries, open_entry
 from annotator.datasets.models import Dataset, Item
 from annotator.datasets.paths import normalize_dir, split_path
-from annotator.datasets.services import UPLOAD_MODES, _clean_dataset_name, dataset_require, folders_ensure
+from annotator.datasets.services import (
+    UPLOAD_MODES,
+    _clean_dataset_name,
+    dataset_items_changed,
+    dataset_require,
+    folders_ensure,
+)
 
 BATCH = 500
 
@@ -83,7 +88,7 @@ def _copy_items(
                 )
                 pairs.append((item.id, fresh[-1]))
             Item.objects.bulk_create(fresh)
-            Dataset.objects.filter(pk=target.pk).update(items_count=F("items_count") + len(fresh))
+            dataset_items_changed(dataset_id=target.pk, files=len(fresh))
             if with_annotations:
                 _copy_annotations(user, pairs)
         done += len(batch)
@@ -277,7 +282,7 @@ def run_merge(command: Command, progress: Progress) -> dict[str, Any]:
                 )
                 pairs += [(source_id, fresh[-1]) for source_id in entry["sources"]]
             Item.objects.bulk_create(fresh)
-            Dataset.objects.filter(pk=target.pk).update(items_count=F("items_count") + len(fresh))
+            dataset_items_changed(dataset_id=target.pk, files=len(fresh))
             if config.get("withItemsAnnotations"):
                 _copy_annotations(user, pairs)
         progress.update(20 + 80 * (start + BATCH) / max(len(entries), 1))

@@ -4,16 +4,21 @@ One JSON object per line: {"url": "https://…/x.jpg", "path": "/remote/x.jpg", 
 `url` is required (http or https, no credentials); `path` defaults to the URL's file name at
 the root. Nothing is downloaded: the item's stream redirects to its URL. Lines are checked
 and inserted in batches, each batch atomic; the report names every rejected line.
+
+A thread parses the next batch while the database writes this one: parsing is pure Python
+and touches no database, and the driver lets go of the GIL while it waits for the server.
 """
 
 import json
 import mimetypes
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotator.accounts.models import User
@@ -21,10 +26,14 @@ from annotator.core.errors import ApiError, BadRequest
 from annotator.core.ids import new_id
 from annotator.datasets.models import Dataset, Item
 from annotator.datasets.paths import ancestors, normalize_path, split_path
+from annotator.datasets.services import dataset_items_changed
 
 BATCH = 5000
 MAX_LINE = 64 * 1024
 MAX_REPORTED = 1000
+T = TypeVar("T")
+Row = tuple[str, str, str, str]
+"""A file item to insert: (path, name, directory, metadata as JSON)."""
 
 
 def _entry(line: str, number: int) -> tuple[str, dict[str, Any]]:
@@ -65,33 +74,32 @@ def _mimetype(path: str) -> str | None:
 
 
 def register(*, dataset: Dataset, user: User, lines, progress, total_bytes: int) -> dict[str, Any]:
-    """Insert the manifest's items; returns the report. `lines` yields (number, text, bytes read)."""
+    """Insert the manifest's items; returns the report. `lines` yields (number, text, bytes read).
+
+    A batch is first written without looking up its paths: the unique constraint on paths
+    refuses it if one exists, and it is written again, skipping the paths that exist. After
+    the first such clash every later batch is looked up first.
+    """
     known_dirs = set(Item.objects.filter(dataset=dataset, type=Item.Type.DIR).values_list("filename", flat=True))
     created = skipped = 0
     rejected: list[dict[str, Any]] = []
-    batch: list[tuple[int, str, dict]] = []
+    clashed = False
 
-    def flush() -> None:
+    def write(batch: list[Row], *, look_up: bool) -> None:
         nonlocal created, skipped
-        if not batch:
-            return
         with transaction.atomic():
-            paths = [path for _n, path, _m in batch]
-            existing = set(Item.objects.filter(dataset=dataset, filename__in=paths).values_list("filename", flat=True))
-            rows, seen = [], set()
-            new_dirs = []
-            for _n, path, metadata in batch:
+            existing = _existing(dataset, [row[0] for row in batch]) if look_up else set()
+            rows, seen, new_dirs = [], set(), {}
+            for row in batch:
+                path, _name, directory, _metadata = row
                 if path in existing or path in seen:
-                    skipped += 1
                     continue
                 seen.add(path)
-                directory, name = split_path(path)
-                for folder in ancestors(directory):
-                    if folder not in known_dirs:
-                        known_dirs.add(folder)
-                        parent, folder_name = split_path(folder)
-                        new_dirs.append(
-                            Item(
+                if directory not in known_dirs and directory not in new_dirs:
+                    for folder in ancestors(directory):
+                        if folder not in known_dirs and folder not in new_dirs:
+                            parent, folder_name = split_path(folder)
+                            new_dirs[folder] = Item(
                                 dataset=dataset,
                                 type=Item.Type.DIR,
                                 filename=folder,
@@ -101,14 +109,32 @@ def register(*, dataset: Dataset, user: User, lines, progress, total_bytes: int)
                                 creator=user,
                                 updated_by=user,
                             )
-                        )
-                rows.append((path, name, directory, metadata))
-            Item.objects.bulk_create(new_dirs, ignore_conflicts=True)
+                rows.append(row)
+            Item.objects.bulk_create(new_dirs.values(), ignore_conflicts=True)
             _insert_files(dataset, user, rows)
-            Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") + len(rows))
-            created += len(rows)
-        batch.clear()
+            dataset_items_changed(dataset_id=dataset.pk, files=len(rows))
+        known_dirs.update(new_dirs)
+        created += len(rows)
+        skipped += len(batch) - len(rows)
 
+    for batch, consumed, full in _ahead(_batches(lines, rejected)):
+        if not clashed:
+            try:
+                write(batch, look_up=False)
+            except IntegrityError:
+                clashed = True
+        if clashed:
+            write(batch, look_up=True)
+        if full:
+            progress.update(100 * consumed / max(total_bytes, 1))
+    return {"created": created, "skipped": skipped, "rejectedCount": len(rejected), "rejected": rejected[:MAX_REPORTED]}
+
+
+def _batches(lines, rejected: list[dict[str, Any]]) -> Iterator[tuple[list[Row], int, bool]]:
+    """([(path, name, directory, metadata as JSON)], bytes read, whether the batch is full) for
+    the good lines; the bad ones go to `rejected`."""
+    batch: list[Row] = []
+    consumed = 0
     for number, text, consumed in lines:
         if not text.strip():
             continue
@@ -120,12 +146,66 @@ def register(*, dataset: Dataset, user: User, lines, progress, total_bytes: int)
             else:
                 rejected.append({"line": number})
             continue
-        batch.append((number, path, metadata))
+        directory, name = split_path(path)
+        batch.append((path, name, directory, json.dumps(metadata)))
         if len(batch) >= BATCH:
-            flush()
-            progress.update(100 * consumed / max(total_bytes, 1))
-    flush()
-    return {"created": created, "skipped": skipped, "rejectedCount": len(rejected), "rejected": rejected[:MAX_REPORTED]}
+            yield batch, consumed, True
+            batch = []
+    if batch:
+        yield batch, consumed, False
+
+
+def _ahead(iterable: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """The items of `iterable`, produced by a thread that runs up to `depth` items ahead.
+
+    An exception in the thread is raised here; leaving early stops the thread.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(message: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in iterable:
+                if not put(("item", item)):
+                    return
+            put(("done", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="manifest-parse", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _existing(dataset: Dataset, paths: list[str]) -> set[str]:
+    """Which of `paths` the dataset already has."""
+    if connection.vendor == "postgresql":  # one array parameter, not thousands of them
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT filename FROM {Item._meta.db_table} WHERE dataset_id = %s AND filename = ANY(%s)",
+                [dataset.pk, paths],
+            )
+            return {filename for (filename,) in cursor.fetchall()}
+    return set(Item.objects.filter(dataset=dataset, filename__in=paths).values_list("filename", flat=True))
 
 
 _COLUMNS = (
@@ -147,10 +227,10 @@ _COLUMNS = (
 )
 
 
-def _insert_files(dataset: Dataset, user: User, rows: list[tuple[str, str, str, dict]]) -> None:
+def _insert_files(dataset: Dataset, user: User, rows: list[Row]) -> None:
     """Insert file items with one parameterised executemany: the ORM's bulk_create spends
     most of its time compiling SQL per row, which caps manifests far below their target."""
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # once, not twice per row
     json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     placeholders = ", ".join(json_param if column == "metadata" else "%s" for column in _COLUMNS)
     sql = f"INSERT INTO {Item._meta.db_table} ({', '.join(_COLUMNS)}) VALUES ({placeholders})"
@@ -163,7 +243,7 @@ def _insert_files(dataset: Dataset, user: User, rows: list[tuple[str, str, str, 
             name,
             directory,
             False,
-            json.dumps(metadata),
+            metadata,
             "",
             False,
             0,
@@ -177,7 +257,7 @@ def _insert_files(dataset: Dataset, user: User, rows: list[tuple[str, str, str, 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # COPY is several times faster than INSERTs there
             copy_sql = f"COPY {Item._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
-            with cursor.cursor.copy(copy_sql) as copy:
+            with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
                 for row in values:
                     copy.write_row(row)
         else:

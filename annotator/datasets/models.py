@@ -15,6 +15,9 @@ class Dataset(models.Model):
     # Kept by services with F() expressions, so that lists need no COUNT per dataset.
     items_count = models.PositiveIntegerField(default=0)
     annotated_count = models.PositiveIntegerField(default=0)
+    # Bumped in the same transaction by every write to the dataset's items, so that an item
+    # count remembered under a version stays exact until the next write (selectors.item_page).
+    items_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

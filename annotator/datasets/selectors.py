@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from annotator.accounts.models import Membership, User
-from annotator.core.dql import DATASETS, ITEMS, Page, compile_query, paginate
+from annotator.core.dql import DATASETS, ITEMS, Page, cached_count, compile_query, paginate
 from annotator.core.errors import BadRequest
 from annotator.datasets.models import Dataset, Item
 from annotator.datasets.services import dataset_require, item_require
@@ -62,8 +62,13 @@ def item_query(*, user: User, dataset_id: str, body: Any) -> tuple[Dataset, Any]
 
 
 def item_page(*, dataset: Dataset, compiled: Any) -> Page:
+    """A page of the dataset's items. `totalItemsCount` is exact: the COUNT, the slow part on
+    big datasets, is remembered per query under the dataset's `items_version`, which every
+    item write bumps (services.dataset_items_changed). Joined queries also depend on the
+    joined rows (and virtual fields on other tables' rows), so they are counted afresh."""
     queryset = Item.objects.filter(dataset=dataset).select_related(*ITEM_RELATED).prefetch_related("task_items")
-    return paginate(compiled.apply(queryset), compiled)
+    count = None if compiled.joins else cached_count(f"items:{dataset.pk}:{dataset.items_version}")
+    return paginate(compiled.apply(queryset), compiled, count=count)
 
 
 def _body(body: Any) -> dict:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from annotator.accounts.access import project_require
+from annotator.accounts.access import project_require, role_require
 from annotator.accounts.models import User
 from annotator.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from annotator.core.events import broadcast, project_group
@@ -36,6 +36,17 @@ def _clean_dataset_name(name: str) -> str:
 
 def dataset_require(*, user: User, dataset_id: str, operation: str, for_update: bool = False) -> Dataset:
     """The dataset if `user` may perform `operation` on it; 404 for non-members and unknown ids."""
+    if not for_update:  # two queries: the dataset with its project, and the role
+        dataset = (
+            Dataset.objects.select_related("creator", "project__creator").filter(pk=dataset_id).first()
+            if is_valid_id(dataset_id)
+            else None
+        )
+        if dataset is None:
+            raise NotFound("Dataset not found.")
+        dataset.project.viewer_role = role_require(user=user, project_id=dataset.project_id, operation=operation)
+        return dataset
+    # Locking: check access before taking the lock.
     dataset = (
         Dataset.objects.filter(pk=dataset_id).only("id", "project_id").first() if is_valid_id(dataset_id) else None
     )
@@ -121,6 +132,19 @@ def dataset_delete(*, user: User, dataset_id: str) -> None:
     broadcast(project_group(data["projects"][0]), "dataset.deleted", data)
 
 
+def dataset_items_changed(*, dataset_id: str, files: int = 0) -> None:
+    """Record a write to the dataset's items, inside the writing transaction.
+
+    Every service that creates, changes or deletes items calls this: it bumps
+    `items_version` (which keys the remembered item counts of DQL pages, see
+    selectors.item_page) and adds `files` to `items_count`, in one UPDATE.
+    """
+    changes: dict[str, Any] = {"items_version": F("items_version") + 1}
+    if files:
+        changes["items_count"] = F("items_count") + files
+    Dataset.objects.filter(pk=dataset_id).update(**changes)
+
+
 # --- folders ---------------------------------------------------------------------------------------
 def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
     """Create the `dir` items for `directory` and its parents (the SDK never does)."""
@@ -144,6 +168,8 @@ def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
             existing = Item.objects.filter(dataset=dataset, filename=folder).first()
             if existing is None or existing.type != Item.Type.DIR:
                 raise Conflict(f"{folder} exists and is not a folder.") from None
+        else:
+            dataset_items_changed(dataset_id=dataset.pk)
 
 
 # --- items ---------------------------------------------------------------------------------------------
@@ -196,11 +222,11 @@ def item_upload(
             return existing, "skip"
         info = inspect_image(temp_path)
         with transaction.atomic():
-            blob, blob_created = Blob.objects.get_or_create(
+            # Locked (read FOR UPDATE, or created here) against a concurrent release.
+            blob, blob_created = Blob.objects.select_for_update().get_or_create(
                 sha256=sha256,
                 defaults={"size": size, "mimetype": info.mimetype, "width": info.width, "height": info.height},
             )
-            Blob.objects.select_for_update().filter(pk=blob.pk).first()  # hold it against a concurrent release
             placed = storage.place(temp_path, blob.relative_path)
             folders_ensure(dataset=dataset, directory=directory, user=user)
             system = {
@@ -282,6 +308,7 @@ def _item_write(dataset, filename, directory, name, blob, system, user_metadata,
             _clear_annotations(existing, user)
         if old_blob and old_blob != blob.sha256:
             _release_blobs_after_commit([old_blob])
+        dataset_items_changed(dataset_id=dataset.pk)
         return existing, "overwrite"
     try:
         with transaction.atomic():
@@ -301,7 +328,7 @@ def _item_write(dataset, filename, directory, name, blob, system, user_metadata,
         # Another upload of the same path won the race: this one behaves as if it came second.
         existing = Item.objects.get(dataset=dataset, filename=filename)
         return existing, "skip"
-    Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") + 1)
+    dataset_items_changed(dataset_id=dataset.pk, files=1)
     return item, "created"
 
 
@@ -373,6 +400,7 @@ def item_update(*, user: User, item_id: str, diff: dict[str, Any], system: bool 
         _move(item, normalize_path(new_filename), user)
     item.updated_by = user
     item.save()
+    dataset_items_changed(dataset_id=item.dataset_id)
     broadcast(project_group(item.dataset.project_id), "item.updated", item_json(item))
     return item
 
@@ -404,8 +432,8 @@ def _delete_items(dataset: Dataset, queryset) -> int:
     file_count = files.count()
     blob_ids = list(files.exclude(blob=None).values_list("blob_id", flat=True).distinct())
     deleted, _ = targets.delete()
-    if file_count:
-        Dataset.objects.filter(pk=dataset.pk).update(items_count=F("items_count") - file_count)
+    if deleted:
+        dataset_items_changed(dataset_id=dataset.pk, files=-file_count)
     _release_blobs_after_commit(blob_ids)
     return deleted
 
@@ -473,7 +501,7 @@ def _check_bulk_update(user: User, dataset: Dataset, update: dict, system_space:
     return metadata
 
 
-def _apply_update(ids: list[str], metadata_diff: dict, user: User) -> None:
+def _apply_update(dataset: Dataset, ids: list[str], metadata_diff: dict, user: User) -> None:
     with transaction.atomic():
         items = list(Item.objects.select_for_update().filter(pk__in=ids))
         for item in items:
@@ -483,6 +511,7 @@ def _apply_update(ids: list[str], metadata_diff: dict, user: User) -> None:
             item.metadata = merged
             item.updated_by = user
         Item.objects.bulk_update(items, ["metadata", "updated_by"])
+        dataset_items_changed(dataset_id=dataset.pk)
 
 
 def _batches(queryset) -> Any:
@@ -501,7 +530,7 @@ def items_bulk_update(*, user: User, dataset: Dataset, compiled) -> dict[str, An
     metadata_diff = _check_bulk_update(user, dataset, compiled.update, compiled.system_space)
     updated = 0
     for ids in _batches(_bulk_targets(dataset, compiled)):
-        _apply_update(ids, metadata_diff, user)
+        _apply_update(dataset, ids, metadata_diff, user)
         updated += len(ids)
     broadcast(project_group(dataset.project_id), "items.bulk_updated", {"datasetId": dataset.id, "count": updated})
     return {"updated": updated}

@@ -130,6 +130,7 @@ def test_a_stranger_cannot_upload_or_see_items(upload, members, dataset, client_
 CORRUPT = png()[:60]
 BAD_FILES = {
     "truncated png": CORRUPT,
+    "truncated jpeg": jpeg(64, 48)[:-40],
     "text": b"just some text, not an image",
     "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
     "html": b"<html><body><script>alert(1)</script></body></html>",

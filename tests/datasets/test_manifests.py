@@ -74,3 +74,52 @@ def test_an_empty_manifest_is_400(client_for, members, dataset):
 def test_roles_without_item_create_cannot_register(client_for, members, dataset, role):
     assert post_manifest(client_for(members[role]), dataset, GOOD).status_code == 403
     assert not Command.objects.exists()
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.percents: list[float] = []
+
+    def update(self, percent: float, *, force: bool = False) -> None:
+        self.percents.append(percent)
+
+
+def _lines(records: list[dict]):
+    return [(n, json.dumps(record), n) for n, record in enumerate(records, start=1)]
+
+
+def test_batches_that_meet_existing_paths_are_written_again_without_them(members, dataset, monkeypatch):
+    from annotator.datasets import manifests
+
+    # given: batches of 3, an item that exists already, and a path repeated across batches
+    monkeypatch.setattr(manifests, "BATCH", 3)
+    owner = members["owner"]
+    record = lambda n, folder="a": {"url": f"https://e.com/{n}.jpg", "path": f"/{folder}/{n}.jpg"}  # noqa: E731
+    manifests.register(dataset=dataset, user=owner, lines=_lines([record(4, "b")]), progress=_Progress(), total_bytes=1)
+    records = [record(1), record(2), record(3), record(1), record(4, "b"), record(5, "c/d"), record(6, "e"), record(7)]
+    progress = _Progress()
+
+    # when
+    report = manifests.register(dataset=dataset, user=owner, lines=_lines(records), progress=progress, total_bytes=8)
+
+    # then
+    assert (report["created"], report["skipped"], report["rejectedCount"]) == (6, 2, 0)
+    files = Item.objects.filter(dataset=dataset, type="file")
+    assert sorted(files.values_list("filename", flat=True)) == [
+        "/a/1.jpg", "/a/2.jpg", "/a/3.jpg", "/a/7.jpg", "/b/4.jpg", "/c/d/5.jpg", "/e/6.jpg"
+    ]  # fmt: skip
+    folders = Item.objects.filter(dataset=dataset, type="dir").values_list("filename", flat=True)
+    assert sorted(folders) == ["/a", "/b", "/c", "/c/d", "/e"]
+    assert Dataset.objects.get(pk=dataset.pk).items_count == 7
+    assert progress.percents == [3 / 8 * 100, 6 / 8 * 100]
+
+
+def test_an_error_while_parsing_reaches_the_caller(members, dataset):
+    from annotator.datasets.manifests import register
+
+    def lines():
+        yield 1, json.dumps({"url": "https://e.com/1.jpg"}), 1
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        register(dataset=dataset, user=members["owner"], lines=lines(), progress=_Progress(), total_bytes=1)

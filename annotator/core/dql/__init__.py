@@ -13,7 +13,7 @@ parameter. Semantics are documented in filters.py (operators) and globs.py (wild
 from annotator.core.dql.compiler import CompiledQuery, compile_query
 from annotator.core.dql.filters import DEFAULT_LIMITS, OPERATORS, Limits
 from annotator.core.dql.globs import Glob
-from annotator.core.dql.paging import Page, page_of, paginate
+from annotator.core.dql.paging import Page, cached_count, page_of, paginate
 from annotator.core.dql.resources import (
     ANNOTATIONS,
     DATASETS,
@@ -41,6 +41,7 @@ __all__ = [
     "Limits",
     "Page",
     "ResourceSpec",
+    "cached_count",
     "compile_query",
     "page_of",
     "paginate",

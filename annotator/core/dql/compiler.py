@@ -39,6 +39,9 @@ class CompiledQuery:
     system_space: bool
     """The body asked for `systemSpace`; only then may `update` touch `metadata.system`."""
     context: dict[str, Any] | None
+    joins: frozenset[str] = frozenset()
+    """The resources the filter joins, and the virtual fields it reads ("virtual:<name>"): other
+    tables' rows decide the matches too, so a count of them cannot be remembered."""
 
     @property
     def offset(self) -> int:
@@ -70,8 +73,11 @@ def compile_query(body: Any, resource: ResourceSpec, *, limits: Limits = DEFAULT
 
     filters = FilterCompiler(limits)
     where = filters.compile(body.get("filter", {}), resource)
+    joins: frozenset[str] = frozenset()
     if body.get("join") is not None:
         where &= _join(body["join"], resource, filters)
+        joins = frozenset({body["join"]["on"]["resource"]})
+    joins |= frozenset(f"virtual:{name}" for name in filters.virtual_used)
     system_space = _flag(body, "systemSpace")
     update = _update(body.get("update"), system_space=system_space, limits=limits)
     delete = _flag(body, "delete")
@@ -90,6 +96,7 @@ def compile_query(body: Any, resource: ResourceSpec, *, limits: Limits = DEFAULT
         delete=delete,
         system_space=system_space,
         context=context,
+        joins=joins,
     )
 
 

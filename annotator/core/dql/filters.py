@@ -125,6 +125,7 @@ class FilterCompiler:
         self.limits = limits
         self.conditions = 0
         self.list_values = 0
+        self.virtual_used: set[str] = set()  # computed fields read other tables' rows
 
     # --- structure --------------------------------------------------------------------------
     def compile(self, node: Any, resource: ResourceSpec, *, where: str = "filter", depth: int = 0) -> Q:
@@ -140,6 +141,7 @@ class FilterCompiler:
                 )
             elif key in resource.virtual:
                 self._count(1, key)
+                self.virtual_used.add(key)
                 parts.append(resource.virtual[key](value))
             else:
                 parts.append(self._field(resource.resolve(key), value))

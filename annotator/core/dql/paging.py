@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from annotator.core.dql.compiler import CompiledQuery
 
 T = TypeVar("T")
+Counter = Callable[[QuerySet], int]
+COUNT_CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,15 @@ class Page(Generic[T]):
         }
 
 
-def page_of(queryset: QuerySet, *, page: int, page_size: int) -> Page:
+def page_of(queryset: QuerySet, *, page: int, page_size: int, count: Counter | None = None) -> Page:
     """One page of an ordered queryset, in at most two queries: COUNT(*) and one LIMIT/OFFSET.
 
     The page query asks for one row more than it returns, so `has_next` comes from the same
     snapshot as the rows: the SDK keeps paging while `hasNextPage` is true, and a flag worked
     out from the earlier count could end its loop early or late if rows change in between.
+    `count` replaces `queryset.count()`, e.g. with a cached_count().
     """
-    total = queryset.count()
+    total = count(queryset) if count is not None else queryset.count()
     offset = page * page_size
     if offset >= total:
         return Page(items=[], total_count=total, page=page, page_size=page_size, has_next=False)
@@ -53,6 +58,28 @@ def page_of(queryset: QuerySet, *, page: int, page_size: int) -> Page:
     )
 
 
-def paginate(queryset: QuerySet, compiled: CompiledQuery) -> Page:
+def paginate(queryset: QuerySet, compiled: CompiledQuery, *, count: Counter | None = None) -> Page:
     """The page `compiled` asks for, from a queryset that compiled.apply() has filtered and ordered."""
-    return page_of(queryset, page=compiled.page, page_size=compiled.page_size)
+    return page_of(queryset, page=compiled.page, page_size=compiled.page_size, count=count)
+
+
+def cached_count(version: str, *, timeout: int = COUNT_CACHE_SECONDS) -> Counter:
+    """A counter that remembers `queryset.count()` in the cache, keyed by `version` and the SQL.
+
+    The count stays exact only if `version` changes, in the same transaction, with every write
+    to the rows the queryset could count (e.g. a dataset id and its `items_version`). Read the
+    version before counting: a count taken later than the version it is filed under can only
+    be newer, and a newer version is never filed under an older one.
+    """
+
+    def count(queryset: QuerySet) -> int:
+        sql, params = queryset.order_by().query.sql_with_params()
+        digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+        key = f"dql-count:{version}:{digest}"
+        total = cache.get(key)
+        if total is None:
+            total = queryset.count()
+            cache.set(key, total, timeout)
+        return total
+
+    return count
