@@ -178,3 +178,37 @@ def test_big_bulk_operations_run_as_commands(world, dataset, monkeypatch, celery
     assert (
         query(client_for(members["stranger"]), dataset, {"resource": "annotations", "delete": True}).status_code == 404
     )
+
+
+def test_item_counts_on_annotation_fields_follow_annotation_writes(world, dataset):
+    client = world["client"]
+    body = {"resource": "items", "filter": {"$and": [{"type": "file"}, {"annotated": True}]}}
+    before = query(client, dataset, body).json()["totalItemsCount"]
+    _item, _second, third = world["items"]
+
+    client.post(f"/api/v1/items/{third.id}/annotations", [box()], format="json")
+    after_create = query(client, dataset, body).json()["totalItemsCount"]
+    client.delete(f"/api/v1/annotations/{world['other_dog']['id']}", {}, format="json")
+    after_delete = query(client, dataset, body).json()["totalItemsCount"]
+
+    assert (before, after_create, after_delete) == (2, 3, 2)
+
+
+def test_item_counts_on_task_refs_follow_task_changes(world, dataset, members):
+    from annotator.core.commands import command_execute
+    from annotator.tasks.services import task_create_start
+
+    client = world["client"]
+    command = task_create_start(
+        user=members["owner"],
+        body={
+            "name": "T",
+            "datasetId": dataset.id,
+            "workload": [{"assigneeId": members["annotator"].email, "load": 100}],
+        },
+    )
+    body = {"resource": "items", "filter": {"metadata.system.refs.id": command.spec["createdTaskId"]}}
+    before = query(client, dataset, body).json()["totalItemsCount"]
+    command_execute(command_id=command.id)
+    after = query(client, dataset, body).json()["totalItemsCount"]
+    assert (before, after) == (0, 3)
