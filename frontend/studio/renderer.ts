@@ -33,6 +33,13 @@ export interface Scene {
 
 const BACKGROUND = "#16181d";
 const GESTURE_REST_MS = 140;
+const ISSUE_COLOR = "#ff4d4f";
+
+/** A mask's outline for highlighting: its bounding box. */
+function boundsBox(g: Geometry): Geometry {
+  const b = geometryBounds(g);
+  return b ? { kind: "box", x1: b.minX, y1: b.minY, x2: b.maxX, y2: b.maxY, angle: 0 } : g;
+}
 
 export class Renderer {
   readonly canvas: HTMLCanvasElement;
@@ -171,9 +178,16 @@ export class Renderer {
     // One path per colour: far fewer state changes than a path per shape.
     const byColor = new Map<string, Annotation[]>();
     const tiny: Annotation[] = [];
+    const issues = new Path2D();
+    let hasIssues = false;
     for (const key of keys) {
       const a = scene.get(key);
       if (!a) continue;
+      if (a.status === "issue" && a.geometry.kind !== "note") {
+        // A reviewer's issue: outlined apart from its label colour, so it is found at a glance.
+        this.tracePath(issues, a.geometry.kind === "binary" ? boundsBox(a.geometry) : a.geometry, vp);
+        hasIssues = true;
+      }
       if (a.geometry.kind === "binary") {
         this.drawMask(ctx, a, vp, 0.55);
         continue;
@@ -204,6 +218,17 @@ export class Renderer {
       const b = geometryBounds(a.geometry)!;
       ctx.fillStyle = scene.color(a.label);
       ctx.fillRect(b.minX * vp.scale + vp.x, b.minY * vp.scale + vp.y, 2, 2);
+    }
+    if (hasIssues) {
+      ctx.save();
+      ctx.lineWidth = 5;
+      ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
+      ctx.stroke(issues);
+      ctx.lineWidth = 3;
+      ctx.setLineDash([8, 5]);
+      ctx.strokeStyle = ISSUE_COLOR;
+      ctx.stroke(issues);
+      ctx.restore();
     }
     this.cacheView = vp.clone();
     this.cacheValid = true;
