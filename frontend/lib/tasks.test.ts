@@ -34,3 +34,14 @@ describe("doneCount and statusOrder", () => {
     expect(studioUrl("abc", "t1")).toBe("/studio/abc?task=t1");
   });
 });
+
+describe("statusName", () => {
+  it("names counts by the state, custom statuses by their button", async () => {
+    const { statusName } = await import("./tasks");
+    const task = { availableActions: [{ action: "completed", displayName: "Complete", color: "" }, { action: "skip", displayName: "Skip it", color: "" }] };
+    expect(statusName(task, "completed")).toBe("Completed");
+    expect(statusName(task, "discard")).toBe("Discarded");
+    expect(statusName(task, "skip")).toBe("Skip it");
+    expect(statusName(task, "issue")).toBe("Sent back");
+  });
+});

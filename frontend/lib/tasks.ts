@@ -86,10 +86,11 @@ export function statusOrder(task: Pick<TaskJson, "availableActions" | "itemStatu
   return [...own, ...others];
 }
 
-/** The name a task's status has on its buttons ("completed" -> "Complete"), or the status itself. */
+const STATUS_NAMES: Record<string, string> = { completed: "Completed", discard: "Discarded", approved: "Approved", issue: "Sent back" };
+
+/** What a count of items in `status` is called ("Completed", "Discarded"); custom statuses by their button's name. */
 export function statusName(task: Pick<TaskJson, "availableActions">, status: string): string {
-  if (status === "issue") return "Sent back";
-  return task.availableActions.find((a) => a.action === status)?.displayName ?? status;
+  return STATUS_NAMES[status] ?? task.availableActions.find((a) => a.action === status)?.displayName ?? status;
 }
 
 export function studioUrl(itemId: string, taskId: string): string {

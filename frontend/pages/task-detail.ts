@@ -53,9 +53,9 @@ function render(task: TaskJson, assignments: AssignmentJson[], stats: Stats): vo
   statuses.replaceChildren(
     ...entries.map(([name, n, key]) => {
       const color = task.availableActions.find((a) => a.action === key)?.color;
-      const term = el("dt", {}, name);
-      if (color) term.style.setProperty("--status-color", color);
-      return el("div", { class: `dash-status status-${key}`, "data-status": key }, term, el("dd", {}, String(n)));
+      const box = el("div", { class: `dash-status status-${key}`, "data-status": key }, el("dt", {}, name), el("dd", {}, String(n)));
+      if (color) box.style.setProperty("--status-color", color);
+      return box;
     }),
   );
 

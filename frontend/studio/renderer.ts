@@ -27,6 +27,8 @@ export interface Scene {
   drafts: Map<string, Geometry>;
   /** A mask being painted, which the brush draws itself. */
   painting: string | null;
+  /** Keys of the objects a reviewer raised an issue on. */
+  issues: Set<string>;
   /** The tool's own drawing (a box being dragged, a polygon's points). */
   drawTool(ctx: CanvasRenderingContext2D, viewport: Viewport): void;
 }
@@ -35,11 +37,6 @@ const BACKGROUND = "#16181d";
 const GESTURE_REST_MS = 140;
 const ISSUE_COLOR = "#ff4d4f";
 
-/** A mask's outline for highlighting: its bounding box. */
-function boundsBox(g: Geometry): Geometry {
-  const b = geometryBounds(g);
-  return b ? { kind: "box", x1: b.minX, y1: b.minY, x2: b.maxX, y2: b.maxY, angle: 0 } : g;
-}
 
 export class Renderer {
   readonly canvas: HTMLCanvasElement;
@@ -178,16 +175,9 @@ export class Renderer {
     // One path per colour: far fewer state changes than a path per shape.
     const byColor = new Map<string, Annotation[]>();
     const tiny: Annotation[] = [];
-    const issues = new Path2D();
-    let hasIssues = false;
     for (const key of keys) {
       const a = scene.get(key);
       if (!a) continue;
-      if (a.status === "issue" && a.geometry.kind !== "note") {
-        // A reviewer's issue: outlined apart from its label colour, so it is found at a glance.
-        this.tracePath(issues, a.geometry.kind === "binary" ? boundsBox(a.geometry) : a.geometry, vp);
-        hasIssues = true;
-      }
       if (a.geometry.kind === "binary") {
         this.drawMask(ctx, a, vp, 0.55);
         continue;
@@ -218,17 +208,6 @@ export class Renderer {
       const b = geometryBounds(a.geometry)!;
       ctx.fillStyle = scene.color(a.label);
       ctx.fillRect(b.minX * vp.scale + vp.x, b.minY * vp.scale + vp.y, 2, 2);
-    }
-    if (hasIssues) {
-      ctx.save();
-      ctx.lineWidth = 5;
-      ctx.strokeStyle = "rgba(0, 0, 0, 0.55)";
-      ctx.stroke(issues);
-      ctx.lineWidth = 3;
-      ctx.setLineDash([8, 5]);
-      ctx.strokeStyle = ISSUE_COLOR;
-      ctx.stroke(issues);
-      ctx.restore();
     }
     this.cacheView = vp.clone();
     this.cacheValid = true;
@@ -304,6 +283,34 @@ export class Renderer {
     return entry;
   }
 
+  /** Objects a reviewer raised an issue on: a dashed ring just outside, above everything, so they
+   * are found at a glance even when selected. Few by nature, so drawn on every frame. */
+  private drawIssues(ctx: CanvasRenderingContext2D, vp: Viewport): void {
+    const path = new Path2D();
+    let any = false;
+    for (const key of this.scene.issues) {
+      const a = this.scene.get(key);
+      if (!a || this.scene.hidden.has(key) || a.geometry.kind === "note" || a.geometry.kind === "class") continue;
+      const geometry = this.scene.drafts.get(key) ?? a.geometry;
+      const b = geometryBounds(geometry);
+      if (!b) continue;
+      const pad = 6 / vp.scale;
+      this.tracePath(path, { kind: "box", x1: b.minX - pad, y1: b.minY - pad, x2: b.maxX + pad, y2: b.maxY + pad, angle: 0 }, vp);
+      any = true;
+    }
+    if (!any) return;
+    ctx.save();
+    ctx.lineJoin = "round";
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = "rgba(0, 0, 0, 0.6)";
+    ctx.stroke(path);
+    ctx.setLineDash([9, 6]);
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = ISSUE_COLOR;
+    ctx.stroke(path);
+    ctx.restore();
+  }
+
   private drawMask(ctx: CanvasRenderingContext2D, a: Annotation, vp: Viewport, alpha: number): void {
     if (a.geometry.kind !== "binary") return;
     const entry = this.maskOf(a.key, a.geometry);
@@ -318,6 +325,7 @@ export class Renderer {
   private drawOverlay(): void {
     const { ctx, scene } = this;
     const vp = scene.viewport;
+    this.drawIssues(ctx, vp);
     const keys = new Set<string>([...scene.selected, ...scene.drafts.keys()]);
     for (const key of keys) {
       const a = scene.get(key);

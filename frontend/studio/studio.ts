@@ -75,6 +75,8 @@ export class Studio implements ToolHost {
   readonly drafts = new Map<string, Geometry>();
   readonly hidden = new Set<string>();
   readonly locked = new Set<string>();
+  /** Objects with review status "issue", kept as the store changes (the renderer marks them). */
+  readonly issues = new Set<string>();
   readonly sync: Sync;
   readonly renderer: Renderer;
   readonly panels: Panels;
@@ -130,6 +132,7 @@ export class Studio implements ToolHost {
         return studio.hovered;
       },
       drafts: this.drafts,
+      issues: this.issues,
       get painting() {
         return studio.painting;
       },
@@ -291,6 +294,8 @@ export class Studio implements ToolHost {
       }
     }
     for (const change of set.changes) {
+      if (change.after?.status === "issue") this.issues.add(change.key);
+      else this.issues.delete(change.key);
       this.renderer.forgetMask(change.key);
       if (!change.after) {
         this.selected.delete(change.key);

@@ -9,7 +9,7 @@ import { api, ApiError } from "../lib/api";
 import { pageSocket } from "../lib/live";
 import { studioUrl, type NextItem, type TaskAction } from "../lib/tasks";
 import type { WireAnnotation } from "./adapter";
-import type { Annotation } from "./model";
+import { Mode, type Annotation } from "./model";
 import { objectName } from "./panels";
 import type { Studio } from "./studio";
 
@@ -60,12 +60,25 @@ export class TaskMode {
   private readonly reviewBody = document.getElementById("review-body")!;
   private reviewSignature = "";
   private issueFormFor: string | null = null;
+  /** Annotators: an item a reviewer sent back while another one is open. */
+  private readonly sentBack = el("button", { type: "button", class: "studio-button small warn" });
+  /** Reviewers: after sending the item back, move on without approving it. */
+  private readonly nextButton = el("button", { type: "button", class: "studio-button" }, "Next item");
 
   constructor(
     private readonly studio: Studio,
     private readonly task: TaskData,
   ) {
     this.buildButtons();
+    this.sentBack.hidden = true;
+    this.sentBack.addEventListener("click", () => {
+      const itemId = this.sentBack.dataset.itemId;
+      if (itemId) void this.openSpecific(itemId);
+    });
+    this.flag.after(this.sentBack);
+    this.nextButton.hidden = true;
+    this.nextButton.addEventListener("click", () => void this.moveOn());
+    document.getElementById("task-actions")!.prepend(this.nextButton);
     studio.refreshListeners.add(() => this.renderReview());
     const socket = pageSocket();
     socket.onEvent((event) => {
@@ -77,6 +90,7 @@ export class TaskMode {
     socket.onReconnect(() => void (this.finished ? this.next() : this.refreshQueue()));
     studio.ready.then(
       () => {
+        if (task.type === "qa") studio.setMode(Mode.Select); // reviewers look and point before they draw
         this.opened();
         void this.refreshQueue();
       },
@@ -107,7 +121,7 @@ export class TaskMode {
 
   private setBusy(busy: boolean): void {
     this.busy = busy;
-    for (const button of this.buttons) {
+    for (const button of [...this.buttons, this.nextButton, this.sentBack]) {
       button.disabled = busy || this.finished;
       if (busy) button.setAttribute("aria-busy", "true");
       else button.removeAttribute("aria-busy");
@@ -137,6 +151,38 @@ export class TaskMode {
       const title = this.studio.root.querySelector(".studio-title")?.textContent ?? "The item";
       this.studio.announce(`${title}: marked “${action.displayName}”.`);
       await this.next();
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  private async moveOn(): Promise<void> {
+    if (this.busy) return;
+    this.setBusy(true);
+    try {
+      await this.next();
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  /** Open a given item of the queue in place (one sent back by a reviewer), after saving. */
+  private async openSpecific(itemId: string): Promise<void> {
+    if (this.busy) return;
+    this.setBusy(true);
+    this.hideAlert();
+    try {
+      if (!(await this.studio.sync.flushAll())) {
+        this.showAlert(`Your changes are not saved yet (${this.studio.saveStatus.message}); try again once they are.`);
+        return;
+      }
+      await this.studio.openItem(itemId);
+      window.history.replaceState(null, "", studioUrl(itemId, this.task.id));
+      this.finish(false);
+      this.opened(true);
+      void this.refreshQueue();
+    } catch (error) {
+      this.showAlert(`Could not open the item: ${message(error)}`);
     } finally {
       this.setBusy(false);
     }
@@ -180,12 +226,17 @@ export class TaskMode {
     if (finished) {
       this.position.textContent = "Queue empty";
       this.flag.hidden = true;
+      this.nextButton.hidden = true;
+      this.sentBack.hidden = true;
+      this.hideAlert();
     }
   }
 
   /** Called when an item is on screen: point at what a reviewer sent back. */
   private opened(reopened = false): void {
     this.reviewSignature = "";
+    this.nextButton.hidden = true;
+    this.flag.classList.toggle("task-flag-good", this.task.type === "qa" && reopened);
     this.issueFormFor = null;
     const issues = this.studio.store.all().filter((a) => a.status === "issue" && a.type !== "note");
     if (this.task.type === "annotation" && issues.length) {
@@ -196,6 +247,8 @@ export class TaskMode {
     } else if (this.task.type === "qa" && reopened) {
       this.flag.hidden = false;
       this.flag.textContent = "Fixed, back for review";
+      const fixed = this.studio.store.all().filter((a) => a.status === "review" && a.type !== "note");
+      if (fixed.length) this.studio.select([fixed[0].key]);
     } else {
       this.flag.hidden = true;
     }
@@ -218,7 +271,15 @@ export class TaskMode {
         this.position.textContent = `Queue empty · ${done} done`;
         return;
       }
-      const index = queue.items.findIndex((entry) => entry.item.id === this.studio.itemId);
+      const current = this.studio.itemId;
+      const sentBack = this.task.type === "annotation" ? queue.items.filter((entry) => entry.reopened && entry.item.id !== current) : [];
+      this.sentBack.hidden = !sentBack.length;
+      if (sentBack.length) {
+        this.sentBack.dataset.itemId = sentBack[0].item.id;
+        this.sentBack.textContent = `${sentBack.length} sent back to you: open`;
+        this.sentBack.setAttribute("aria-label", `Open the item sent back by review (${sentBack.length} waiting)`);
+      }
+      const index = queue.items.findIndex((entry) => entry.item.id === current);
       const open = queue.items.length;
       this.position.textContent = index >= 0 ? `Item ${index + 1} of ${open} open · ${done} done` : `${open} open · ${done} done`;
     } catch {
@@ -375,6 +436,12 @@ export class TaskMode {
       });
       this.studio.sync.remote({ updated: [answer.annotation, ...(answer.note ? [answer.note] : [])] }, true);
       const name = this.nameOf(target);
+      if (status === "issue" && this.task.type === "qa") {
+        this.nextButton.hidden = false; // the item went back to its annotator; nothing left to approve here
+        this.flag.hidden = false;
+        this.flag.textContent = "Sent back to the annotator";
+        this.flag.classList.remove("task-flag-good");
+      }
       this.studio.announce(status === "issue" ? `Issue raised on ${name}.` : status === "approved" ? `${name} approved.` : status === "review" ? `${name} marked for review.` : `${name}: review status cleared.`);
     } catch (error) {
       this.showAlert(`Could not set the review status: ${message(error)}`);
