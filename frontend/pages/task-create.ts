@@ -60,15 +60,21 @@ for (const worker of data.workers) {
   load.setAttribute("aria-label", `Load of ${worker.email} in percent`);
   const label = document.createElement("label");
   label.htmlFor = id;
-  label.append(box, " ", worker.name !== worker.email ? `${worker.name} ` : "", Object.assign(document.createElement("small"), { className: "muted", textContent: `${worker.email} · ${worker.role}` }));
+  const who = document.createElement("span");
+  who.className = "assignee-who";
+  who.append(
+    Object.assign(document.createElement("span"), { textContent: worker.name }),
+    Object.assign(document.createElement("small"), { className: "muted", textContent: worker.name !== worker.email ? `${worker.email} · ${worker.role}` : worker.role }),
+  );
+  label.append(box, who);
   const row = document.createElement("tr");
   row.dataset.email = worker.email;
-  const who = document.createElement("td");
-  who.append(label);
+  const cell = document.createElement("td");
+  cell.append(label);
   const loadCell = document.createElement("td");
   loadCell.className = "load-col";
   loadCell.append(load);
-  row.append(who, loadCell);
+  row.append(cell, loadCell);
   rows.append(row);
   box.addEventListener("change", () => {
     load.disabled = !box.checked;

@@ -37,6 +37,7 @@ function render(task: TaskJson, assignments: AssignmentJson[], stats: Stats): vo
   if (task.issues) counts.push(`${task.issues} sent back`);
   const held = assignments.reduce((sum, a) => sum + a.openItems, 0);
   if (task.allocation === "pulling") counts.push(`${Math.max(0, task.openItems - held)} waiting in the queue`);
+  if (task.spec.type === "qa" && !task.totalItems) counts.splice(0, counts.length, "No items yet: they arrive here as they are completed in the reviewed task.");
   $("dash-counts").textContent = counts.join(" · ");
   const bar = $<HTMLProgressElement>("dash-bar");
   bar.value = task.progress;

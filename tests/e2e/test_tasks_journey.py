@@ -85,7 +85,7 @@ def assignee(page, email: str):
     return page.get_by_role("table", name="Assignees").get_by_role("checkbox", name=re.compile(re.escape(email)))
 
 
-def create_task(page, project, name: str, *, review_of: str | None = None, people: list[str]) -> None:
+def create_task(page, project, name: str, *, review_of: str | None = None, people: list[str], shot=None) -> None:
     """Fill the creation form from the project page; the dashboard opens when the Command is done."""
     page.goto(f"/projects/{project.id}/")
     page.get_by_role("link", name="New task").click()
@@ -102,6 +102,8 @@ def create_task(page, project, name: str, *, review_of: str | None = None, peopl
     for email in ("manager@example.com", "ann@example.com", "bob@example.com", "rita@example.com"):
         box = assignee(page, email)
         box.check() if email in people else box.uncheck()
+    if shot:
+        page.screenshot(path=str(shot), full_page=True)
     page.get_by_role("button", name="Create task").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/tasks/[0-9a-f]{24}/$"))
@@ -122,7 +124,13 @@ def test_create_pull_complete_review_fix_and_approve(team, browse, screenshot_di
 
     # The manager creates a pulling task (batches of one, at most two held) for Ann and Bob,
     # and a review of it for Rita, from the pages.
-    create_task(manager, team["project"], "Label streets", people=["ann@example.com", "bob@example.com"])
+    create_task(
+        manager,
+        team["project"],
+        "Label streets",
+        people=["ann@example.com", "bob@example.com"],
+        shot=screenshot_dir / "tasks-create-form.png",
+    )
     expect(manager.get_by_text("0 of 4 items done")).to_be_visible()
     create_task(manager, team["project"], "Review streets", review_of="Label streets", people=["rita@example.com"])
     manager.screenshot(path=str(screenshot_dir / "tasks-review-dashboard.png"))
@@ -131,6 +139,12 @@ def test_create_pull_complete_review_fix_and_approve(team, browse, screenshot_di
     manager.screenshot(path=str(screenshot_dir / "tasks-project-page.png"))
     manager.get_by_role("table", name="Tasks").get_by_role("link", name="Label streets").click()
     expect(manager.get_by_text("0 of 4 items done")).to_be_visible()
+
+    # Rita keeps My work open: nothing to review yet.
+    rita = browse(team["rita"])
+    rita.get_by_role("link", name="My work").click()
+    rita_row = rita.get_by_role("table", name="My assignments").get_by_role("row").filter(has_text="Review streets")
+    expect(rita_row).to_contain_text("0 open · 0 done")
 
     # Two annotators in their own browsers start work and get different items.
     ann, bob = browse(team["ann"]), browse(team["bob"])
@@ -167,9 +181,12 @@ def test_create_pull_complete_review_fix_and_approve(team, browse, screenshot_di
     expect(ann_row.get_by_role("cell").nth(2)).to_have_text("1")
     manager.screenshot(path=str(screenshot_dir / "tasks-dashboard-live.png"))
 
-    # Rita reviews it and raises an issue on the car.
-    rita = browse(team["rita"])
-    assert start_work(rita, "Review streets") == first
+    # The completed item reaches Rita's list without a reload; she reviews it and raises an issue.
+    expect(rita_row).to_contain_text("1 open · 0 done")
+    rita.screenshot(path=str(screenshot_dir / "tasks-my-work-review.png"))
+    rita_row.get_by_role("button", name="Start Review streets").click()
+    expect(rita.locator("#studio")).to_have_attribute("data-item-id", first)
+    expect(rita.locator("#studio")).to_have_attribute("data-ready", "true")
     objects(rita).get_by_role("button", name="car box 1", exact=True).click()
     rita.get_by_role("button", name="Raise issue on car box 1").click()
     rita.get_by_label("Issue message").fill("This car is blue.")
