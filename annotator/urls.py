@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("annotator.datasets.page_urls")),
     path("", include("annotator.annotations.page_urls")),
     path("", include("annotator.ontologies.page_urls")),
+    path("", include("annotator.tasks.page_urls")),
     path("", include("annotator.accounts.page_urls")),
 ]
 

@@ -18,6 +18,7 @@ from annotator.accounts.forms import (
 from annotator.core.errors import ApiError
 from annotator.core.permissions import ANNOTATOR_ROLES, ROLES, Role, role_allows
 from annotator.datasets.selectors import dataset_list
+from annotator.tasks.selectors import project_tasks
 
 
 class LoginView(auth_views.LoginView):
@@ -89,6 +90,8 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
         "roles": ROLES if manages_all else [r for r in ROLES if r in ANNOTATOR_ROLES],
         "datasets": dataset_list(user=request.user, project_ids=[project.id]),
         "can_create_dataset": role_allows(project.viewer_role, "dataset.create"),
+        "tasks": project_tasks(user=request.user, project_id=project.id),
+        "can_create_task": role_allows(project.viewer_role, "task.create"),
         "nav": "projects",
     }
     return render(request, "accounts/project_detail.html", context)

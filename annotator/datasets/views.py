@@ -32,6 +32,7 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
         "project": dataset.project,
         "can_upload": role_allows(role, "item.create"),
         "can_clone": role_allows(role, "dataset.create"),
+        "can_create_task": role_allows(role, "task.create"),
         "recipe_id": next(iter((dataset.metadata or {}).get("system", {}).get("recipes", [])), None),
         "nav": "projects",
     }

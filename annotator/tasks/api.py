@@ -89,6 +89,13 @@ class TaskDetailView(APIView):
         return Response(command_json(services.task_delete(user=request.user, task_id=task_id)))
 
 
+class TaskStatsView(APIView):
+    @extend_schema(tags=["tasks"], operation_id="tasks_stats", responses={200: OBJECT})
+    def get(self, request: Request, task_id: str) -> Response:
+        """Throughput (statuses set in the last hour) and median time per item, per person."""
+        return Response(selectors.task_stats(user=request.user, task_id=task_id))
+
+
 class TaskAddItemsView(APIView):
     @extend_schema(tags=["tasks"], request=OpenApiTypes.OBJECT, operation_id="tasks_add_items", responses={200: OBJECT})
     def post(self, request: Request, task_id: str) -> Response:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
+from statistics import median
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from annotator.accounts.models import Membership, User
 from annotator.core.dql import CompiledQuery, Page, compile_query, paginate
 from annotator.core.errors import BadRequest
-from annotator.tasks.models import Assignment, Task, TaskItem
+from annotator.tasks.models import Assignment, Task, TaskItem, TaskItemStatusChange
 from annotator.tasks.resources import TASKS
 from annotator.tasks.services import assignment_require, task_require
 
@@ -102,3 +105,54 @@ def my_assignments(*, user: User) -> QuerySet[Assignment]:
         .select_related("task", "task__dataset", "annotator")
         .order_by("task__due_date", "id")
     )
+
+
+# A gap longer than this between two status changes by one person is a break, not work on an item.
+WORK_GAP_MAX_SECONDS = 30 * 60
+
+
+def task_stats(*, user: User, task_id: str) -> dict[str, Any]:
+    """Throughput and time per item for a task's dashboard, per person who set statuses.
+
+    Time per item is the median gap between one person's consecutive status changes in the
+    task (gaps over WORK_GAP_MAX_SECONDS are breaks and left out).
+    """
+    task = task_get(user=user, task_id=task_id)
+    hour_ago = timezone.now() - timedelta(hours=1)
+    changes = (
+        TaskItemStatusChange.objects.filter(task_item__task=task, status__isnull=False, actor__isnull=False)
+        .order_by("actor_id", "at")
+        .values_list("actor__email", "at")
+    )
+    people: dict[str, dict[str, Any]] = {}
+    last: dict[str, Any] = {}
+    gaps: dict[str, list[float]] = defaultdict(list)
+    for email, at in changes:
+        entry = people.setdefault(email.lower(), {"statuses": 0, "lastHour": 0})
+        entry["statuses"] += 1
+        if at >= hour_ago:
+            entry["lastHour"] += 1
+        previous = last.get(email)
+        if previous is not None and (gap := (at - previous).total_seconds()) <= WORK_GAP_MAX_SECONDS:
+            gaps[email.lower()].append(gap)
+        last[email] = at
+    for email, entry in people.items():
+        entry["secondsPerItem"] = round(median(gaps[email]), 1) if gaps[email] else None
+    return {"taskId": task.id, "people": people}
+
+
+def project_tasks(*, user: User, project_id: str) -> list[Task]:
+    """The project's tasks, newest first, each with `counts` ({status or "open": n}) and `progress`."""
+    tasks = list(
+        Task.objects.filter(project_id=project_id, project_id__in=_visible_projects(user))
+        .select_related("dataset")
+        .order_by("-id")
+    )
+    counts = task_counts([t.id for t in tasks])
+    for task in tasks:
+        task.counts = counts.get(task.id, {})
+        total = sum(task.counts.values())
+        done = total - task.counts.get(OPEN, 0) - task.counts.get("issue", 0)
+        task.total_items, task.done_items = total, done
+        task.progress = round(100 * done / total) if total else 0
+    return tasks

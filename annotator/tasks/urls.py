@@ -6,6 +6,7 @@ api_urlpatterns = [
     path("annotationtasks", api.TaskListView.as_view(), name="api-task-list"),
     path("annotationtasks/query", api.TaskQueryView.as_view(), name="api-task-query"),
     path("annotationtasks/<str:task_id>", api.TaskDetailView.as_view(), name="api-task-detail"),
+    path("annotationtasks/<str:task_id>/stats", api.TaskStatsView.as_view(), name="api-task-stats"),
     path("annotationtasks/<str:task_id>/addToTask", api.TaskAddItemsView.as_view(), name="api-task-add-items"),
     path(
         "annotationtasks/<str:task_id>/removeFromTask", api.TaskRemoveItemsView.as_view(), name="api-task-remove-items"

@@ -44,6 +44,8 @@ export class EventSocket {
   private closed = false;
   private readonly groups = new Set<string>();
   private readonly handlers = new Set<EventHandler>();
+  private readonly reconnectHandlers = new Set<() => void>();
+  private opened = false;
   /** The id the server gave this socket; sent as X-Socket-Id so our own changes are not echoed. */
   socketId: string | null = null;
 
@@ -56,6 +58,9 @@ export class EventSocket {
     socket.addEventListener("open", () => {
       this.attempt = 0;
       for (const group of this.groups) this.send({ action: "subscribe", group });
+      // Events sent while the socket was down are lost: let pages refetch what they show.
+      if (this.opened) for (const handler of this.reconnectHandlers) handler();
+      this.opened = true;
     });
     socket.addEventListener("message", (frame) => this.dispatch(String(frame.data)));
     socket.addEventListener("close", (event) => {
@@ -70,6 +75,17 @@ export class EventSocket {
   subscribe(group: string): void {
     this.groups.add(group);
     if (this.socket?.readyState === WebSocket.OPEN) this.send({ action: "subscribe", group });
+  }
+
+  unsubscribe(group: string): void {
+    if (!this.groups.delete(group)) return;
+    if (this.socket?.readyState === WebSocket.OPEN) this.send({ action: "unsubscribe", group });
+  }
+
+  /** Called after every reconnection (not the first connection). */
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
   }
 
   onEvent(handler: EventHandler): () => void {

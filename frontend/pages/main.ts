@@ -34,8 +34,10 @@ function watchLiveGroup(): void {
   const notice = document.getElementById("live-notice");
   if (!group || !notice) return;
   const socket = pageSocket();
+  // Events the page's own script keeps up to date need no notice.
+  const handled = new Set(["command.updated", ...(document.body.dataset.liveHandled ?? "").split(" ").filter(Boolean)]);
   socket.onEvent((message) => {
-    if (message.event !== "command.updated") notice.hidden = false; // progress is shown where it belongs
+    if (!handled.has(message.event)) notice.hidden = false; // progress is shown where it belongs
   });
   socket.subscribe(group);
   document.getElementById("live-refresh")?.addEventListener("click", () => window.location.reload());

@@ -9,7 +9,7 @@ import { icon, type ICONS } from "./icons";
 import { attributesFor, missingAttributes } from "./recipe";
 import type { ChangeSet } from "./store";
 import type { Studio } from "./studio";
-import type { ConflictChoice, SyncStatus } from "./sync";
+import { OWN, type ConflictChoice, type SyncStatus } from "./sync";
 
 const DRAW_MODES = [Mode.Select, Mode.Box, Mode.Polygon, Mode.Polyline, Mode.Point, Mode.Ellipse, Mode.Brush, Mode.Eraser];
 const MODE_ICONS: Record<Mode, keyof typeof ICONS> = {
@@ -210,7 +210,7 @@ export class Panels {
 
   // --- objects -------------------------------------------------------------------------------------
   changed(set: ChangeSet): void {
-    if (set.source === "remote" && set.changes.length && this.studio.store.size) this.announceRemote(set);
+    if (set.source === "remote" && set.label !== OWN && set.changes.length && this.studio.store.size) this.announceRemote(set);
     this.refreshObjects();
   }
 
@@ -234,6 +234,7 @@ export class Panels {
       this.renderAttributes();
       this.renderClasses();
       this.updateHistoryButtons();
+      for (const listener of this.studio.refreshListeners) listener();
     });
   }
 
@@ -432,6 +433,21 @@ export class Panels {
 
   zoomChanged(): void {
     this.zoom.textContent = `${Math.round(this.studio.viewport.scale * 100)}%`;
+  }
+
+  /** Another item opened in place: the header, the tab's title and the footer follow. */
+  itemOpened(item: { name: string; filename?: string; metadata: { system: { width?: number; height?: number } } }): void {
+    const title = this.root.querySelector<HTMLElement>(".studio-title");
+    if (title) {
+      title.textContent = item.name;
+      title.title = item.filename ?? item.name;
+    }
+    document.title = `${item.name} · Studio · Annotator`;
+    const size = document.getElementById("image-size");
+    if (size) size.textContent = `${item.metadata.system.width ?? "?"} × ${item.metadata.system.height ?? "?"} px`;
+    this.attributesFor = null;
+    this.refreshObjects();
+    this.updateHistoryButtons();
   }
 
   imageLoaded(full: boolean): void {

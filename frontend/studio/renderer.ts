@@ -27,12 +27,16 @@ export interface Scene {
   drafts: Map<string, Geometry>;
   /** A mask being painted, which the brush draws itself. */
   painting: string | null;
+  /** Keys of the objects a reviewer raised an issue on. */
+  issues: Set<string>;
   /** The tool's own drawing (a box being dragged, a polygon's points). */
   drawTool(ctx: CanvasRenderingContext2D, viewport: Viewport): void;
 }
 
 const BACKGROUND = "#16181d";
 const GESTURE_REST_MS = 140;
+const ISSUE_COLOR = "#ff4d4f";
+
 
 export class Renderer {
   readonly canvas: HTMLCanvasElement;
@@ -279,6 +283,34 @@ export class Renderer {
     return entry;
   }
 
+  /** Objects a reviewer raised an issue on: a dashed ring just outside, above everything, so they
+   * are found at a glance even when selected. Few by nature, so drawn on every frame. */
+  private drawIssues(ctx: CanvasRenderingContext2D, vp: Viewport): void {
+    const path = new Path2D();
+    let any = false;
+    for (const key of this.scene.issues) {
+      const a = this.scene.get(key);
+      if (!a || this.scene.hidden.has(key) || a.geometry.kind === "note" || a.geometry.kind === "class") continue;
+      const geometry = this.scene.drafts.get(key) ?? a.geometry;
+      const b = geometryBounds(geometry);
+      if (!b) continue;
+      const pad = 6 / vp.scale;
+      this.tracePath(path, { kind: "box", x1: b.minX - pad, y1: b.minY - pad, x2: b.maxX + pad, y2: b.maxY + pad, angle: 0 }, vp);
+      any = true;
+    }
+    if (!any) return;
+    ctx.save();
+    ctx.lineJoin = "round";
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = "rgba(0, 0, 0, 0.6)";
+    ctx.stroke(path);
+    ctx.setLineDash([9, 6]);
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = ISSUE_COLOR;
+    ctx.stroke(path);
+    ctx.restore();
+  }
+
   private drawMask(ctx: CanvasRenderingContext2D, a: Annotation, vp: Viewport, alpha: number): void {
     if (a.geometry.kind !== "binary") return;
     const entry = this.maskOf(a.key, a.geometry);
@@ -293,6 +325,7 @@ export class Renderer {
   private drawOverlay(): void {
     const { ctx, scene } = this;
     const vp = scene.viewport;
+    this.drawIssues(ctx, vp);
     const keys = new Set<string>([...scene.selected, ...scene.drafts.keys()]);
     for (const key of keys) {
       const a = scene.get(key);

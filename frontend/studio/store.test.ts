@@ -67,3 +67,22 @@ describe("annotation store", () => {
     expect(store.get("a")?.label).toBe("car");
   });
 });
+
+describe("clearing the store (another item opens)", () => {
+  it("announces every annotation as a remote deletion and forgets the history", () => {
+    const store = new AnnotationStore();
+    store.load([box("a")]);
+    store.create(box("b", 20));
+    const seen: ChangeSet[] = [];
+    store.subscribe((set) => seen.push(set));
+    store.clear();
+    expect(store.size).toBe(0);
+    expect(store.keys()).toEqual([]);
+    expect(store.history.canUndo).toBe(false);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].source).toBe("remote");
+    expect(seen[0].changes.map((c) => [c.key, c.after])).toEqual([["a", null], ["b", null]]);
+    store.clear();
+    expect(seen).toHaveLength(1); // nothing left: no empty change set
+  });
+});

@@ -67,6 +67,15 @@ export class AnnotationStore {
     this.emit({ source: "remote", changes });
   }
 
+  /** Empty the store and its history (another item opens); announced as remote deletions. */
+  clear(): void {
+    const changes: Change[] = this.order.map((key) => ({ key, before: this.byKey.get(key)!, after: null }));
+    this.byKey.clear();
+    this.order = [];
+    this.history.clear();
+    if (changes.length) this.emit({ source: "remote", changes });
+  }
+
   /** Apply a change set. Local ones go on the undo stack unless `undoable` is false. */
   apply(set: ChangeSet, undoable = true): void {
     const changes = set.changes.map((c) => ({

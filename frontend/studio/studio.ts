@@ -20,6 +20,7 @@ import { BoxTool } from "./tools/box";
 import { BrushTool } from "./tools/brush";
 import { PointTool } from "./tools/point";
 import { PolygonTool } from "./tools/polygon";
+import { TaskMode, type TaskData } from "./taskmode";
 import { SelectTool } from "./tools/select";
 import type { Tool, ToolHost, ToolPointer } from "./tools/tool";
 import { Viewport } from "./viewport";
@@ -27,6 +28,7 @@ import { Viewport } from "./viewport";
 interface ItemJson {
   id: string;
   name: string;
+  filename?: string;
   datasetId: string;
   metadata: { system: { width?: number; height?: number } };
 }
@@ -56,6 +58,10 @@ export interface StudioFacade {
   /** Frame callback (benchmark): called after every drawn frame with its rAF timestamp and drawing time. */
   onFrame(callback: ((time: number, drawMs: number) => void) | null): void;
   flush(): Promise<void>;
+  /** Open another item in place (task mode); resolves when its annotations are on screen. */
+  openItem(itemId: string): Promise<void>;
+  /** The open item's id. */
+  itemId(): string;
 }
 
 let counter = 0;
@@ -69,11 +75,18 @@ export class Studio implements ToolHost {
   readonly drafts = new Map<string, Geometry>();
   readonly hidden = new Set<string>();
   readonly locked = new Set<string>();
+  /** Objects with review status "issue", kept as the store changes (the renderer marks them). */
+  readonly issues = new Set<string>();
   readonly sync: Sync;
   readonly renderer: Renderer;
   readonly panels: Panels;
-  readonly itemId: string;
+  /** The open item; task mode opens the next one in place (openItem). */
+  itemId: string;
   readonly canEdit: boolean;
+  /** Called after the panels redraw (selection, edits, remote changes): for task mode's review panel. */
+  readonly refreshListeners = new Set<() => void>();
+  private datasetId: string | null = null;
+  private imageGeneration = 0;
   imageWidth = 1;
   imageHeight = 1;
   recipe: RecipeView = { labels: [], attributes: [] };
@@ -91,7 +104,7 @@ export class Studio implements ToolHost {
   private clipboard: Annotation[] = [];
   readonly ready: Promise<void>;
 
-  constructor(private readonly root: HTMLElement) {
+  constructor(readonly root: HTMLElement) {
     this.itemId = root.dataset.itemId!;
     this.canEdit = root.dataset.canEdit === "true";
     // The scene's getters read fields that change after the renderer is made.
@@ -119,6 +132,7 @@ export class Studio implements ToolHost {
         return studio.hovered;
       },
       drafts: this.drafts,
+      issues: this.issues,
       get painting() {
         return studio.painting;
       },
@@ -144,6 +158,10 @@ export class Studio implements ToolHost {
     });
     this.panels = new Panels(this, root);
     this.store.subscribe((set) => this.onStoreChange(set));
+    // One handler for the page's life: it reads the open item's id when an event arrives.
+    pageSocket().onEvent((message) => {
+      if (message.event === "annotations.changed" && message.data.itemId === this.itemId) this.sync.remote(message.data);
+    });
     this.wireCanvas(host);
     this.wireKeyboard();
     window.addEventListener("beforeunload", (event) => {
@@ -165,24 +183,59 @@ export class Studio implements ToolHost {
       api<WireAnnotation[]>(`/items/${this.itemId}/annotations?maskFormat=rle`),
       datasetId ? this.loadRecipe(datasetId) : Promise.resolve(),
     ]);
-    this.imageWidth = item.metadata.system.width ?? 1;
-    this.imageHeight = item.metadata.system.height ?? 1;
-    this.loadImage();
-    this.fit();
+    this.showImage(item);
     if (!datasetId) await this.loadRecipe(item.datasetId);
     this.store.load(this.sync.loaded(wire));
-    const socket = pageSocket();
-    socket.onEvent((message) => {
-      if (message.event === "annotations.changed" && message.data.itemId === this.itemId) this.sync.remote(message.data);
-    });
-    socket.subscribe(`item.${this.itemId}`);
+    pageSocket().subscribe(`item.${this.itemId}`);
     this.panels.loaded();
     this.panels.showSaveStatus(this.saveStatus);
     this.setMode(this.canEdit ? Mode.Box : Mode.Select);
     this.root.dataset.ready = "true";
   }
 
+  /**
+   * Open another item in this studio without reloading the page (task mode's next item).
+   * The caller has saved everything (sync.flushAll): unsaved edits of the old item are dropped.
+   */
+  async openItem(itemId: string): Promise<void> {
+    const [item, wire] = await Promise.all([
+      api<ItemJson>(`/items/${itemId}`),
+      api<WireAnnotation[]>(`/items/${itemId}/annotations?maskFormat=rle`),
+    ]);
+    delete this.root.dataset.ready;
+    this.tool.cancel();
+    const socket = pageSocket();
+    socket.unsubscribe(`item.${this.itemId}`);
+    this.itemId = itemId;
+    this.root.dataset.itemId = itemId;
+    for (const set of [this.selected, this.hidden, this.locked]) set.clear();
+    this.drafts.clear();
+    this.hovered = null;
+    this.painting = null;
+    this.store.clear();
+    this.sync.reset();
+    const recipeChanged = item.datasetId !== this.datasetId;
+    if (recipeChanged) await this.loadRecipe(item.datasetId);
+    this.showImage(item);
+    this.store.load(this.sync.loaded(wire));
+    this.store.history.clear();
+    socket.subscribe(`item.${itemId}`);
+    if (recipeChanged) this.panels.loaded();
+    this.panels.itemOpened(item);
+    this.setMode(this.mode);
+    this.root.dataset.ready = "true";
+  }
+
+  private showImage(item: ItemJson): void {
+    this.imageWidth = item.metadata.system.width ?? 1;
+    this.imageHeight = item.metadata.system.height ?? 1;
+    this.image = null;
+    this.loadImage();
+    this.fit();
+  }
+
   private async loadRecipe(datasetId: string): Promise<void> {
+    this.datasetId = datasetId;
     const dataset = await api<{ metadata?: { system?: { recipes?: string[] } } }>(`/datasets/${datasetId}`);
     const recipeId = dataset.metadata?.system?.recipes?.[0];
     if (!recipeId) return;
@@ -204,9 +257,13 @@ export class Studio implements ToolHost {
         image.src = url;
       });
     let full = false;
+    // A late image of an item that is no longer open must not replace the current one.
+    const generation = ++this.imageGeneration;
+    const current = () => generation === this.imageGeneration;
+    delete this.root.dataset.image;
     load(`/api/v1/items/${this.itemId}/thumbnail`)
       .then((thumb) => {
-        if (full) return;
+        if (full || !current()) return;
         this.image = thumb;
         this.panels.imageLoaded(false);
         this.renderer.request();
@@ -215,12 +272,15 @@ export class Studio implements ToolHost {
     load(`/api/v1/items/${this.itemId}/stream`)
       .then(async (image) => {
         await image.decode().catch(() => undefined);
+        if (!current()) return;
         full = true;
         this.image = image;
         this.panels.imageLoaded(true);
         this.renderer.request();
       })
-      .catch(() => this.panels.announce("The image could not be loaded."));
+      .catch(() => {
+        if (current()) this.panels.announce("The image could not be loaded.");
+      });
   }
 
   // --- store changes -----------------------------------------------------------------------------
@@ -234,6 +294,8 @@ export class Studio implements ToolHost {
       }
     }
     for (const change of set.changes) {
+      if (change.after?.status === "issue") this.issues.add(change.key);
+      else this.issues.delete(change.key);
       this.renderer.forgetMask(change.key);
       if (!change.after) {
         this.selected.delete(change.key);
@@ -673,6 +735,8 @@ export class Studio implements ToolHost {
 /** Open the studio in `root` (the #studio element the page renders) and return its facade. */
 export function createStudio(root: HTMLElement): StudioFacade {
   const studio = new Studio(root);
+  const taskData = document.getElementById("task-data")?.textContent;
+  if (taskData) new TaskMode(studio, JSON.parse(taskData) as TaskData);
   return {
     ready: studio.ready,
     setMode: (mode) => studio.setMode(mode),
@@ -698,5 +762,7 @@ export function createStudio(root: HTMLElement): StudioFacade {
       studio.renderer.onFrame = callback;
     },
     flush: () => studio.sync.flush(),
+    openItem: (itemId) => studio.openItem(itemId),
+    itemId: () => studio.itemId,
   };
 }

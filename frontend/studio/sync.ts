@@ -36,8 +36,11 @@ export interface RemoteChange {
   deleted?: string[];
 }
 
+/** The label of a remote change set that is the server's answer to this studio's own request. */
+export const OWN = "own";
+
 export class Sync {
-  readonly queue = new SaveQueue();
+  queue = new SaveQueue();
   private timer: number | null = null;
   private failures = 0;
   private offline = false;
@@ -50,6 +53,40 @@ export class Sync {
   ) {
     store.subscribe((set) => this.onChange(set));
     window.addEventListener("online", () => this.flushSoon(0));
+  }
+
+  /** Forget everything about the open item (another item opens); the caller has flushed. */
+  reset(): void {
+    if (this.timer !== null) window.clearTimeout(this.timer);
+    this.timer = null;
+    this.queue = new SaveQueue();
+    this.failures = 0;
+    this.offline = false;
+    this.errorMessage = "";
+    this.conflicts = 0;
+    this.report();
+  }
+
+  /** Save now until nothing is pending; false when saving cannot finish (offline, refused, a conflict,
+   * a server error). Used before a task status is set, so the status never outruns the edits. */
+  async flushAll(timeoutMs = 20_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.queue.inFlight) {
+        await new Promise((resolve) => window.setTimeout(resolve, 40));
+        continue;
+      }
+      if (!this.queue.pendingCount) break;
+      if (this.timer !== null) {
+        window.clearTimeout(this.timer);
+        this.timer = null;
+      }
+      const before = this.queue.pendingCount;
+      await this.flush();
+      if (this.offline || this.conflicts || this.queue.rejected.size) break;
+      if (this.errorMessage && this.queue.pendingCount >= before) break;
+    }
+    return !this.queue.pendingCount && !this.queue.inFlight && !this.queue.rejected.size && !this.conflicts;
   }
 
   /** Annotations as loaded from the server: the baseline that saves are diffed against. */
@@ -158,8 +195,9 @@ export class Sync {
     this.flushSoon(0);
   }
 
-  /** An `annotations.changed` event from someone else: merged without touching the undo stack. */
-  remote(change: RemoteChange): void {
+  /** An `annotations.changed` event from someone else: merged without touching the undo stack.
+   * `own`: the server's answer to our own request (a review status), which no event echoes. */
+  remote(change: RemoteChange, own = false): void {
     const changes: { key: string; before: null; after: Annotation | null }[] = [];
     for (const wire of [...(change.created ?? []), ...(change.updated ?? [])]) {
       const key = this.queue.keyFor(wire.id) ?? wire.id;
@@ -177,7 +215,7 @@ export class Sync {
       this.queue.forgetServer(key);
       changes.push({ key, before: null, after: null });
     }
-    if (changes.length) this.store.apply({ source: "remote", changes });
+    if (changes.length) this.store.apply({ source: "remote", changes, label: own ? OWN : undefined });
   }
 
   private report(saving?: "saving"): void {
