@@ -243,6 +243,7 @@ def task_fill(*, task: Task, progress) -> int:
     ids = list(items.exclude(task_items__task=task).order_by("id").values_list("id", flat=True).distinct())
     _add_items(task, ids, progress=progress)
     broadcast(project_group(task.project_id), "task.updated", {"id": task.id, "name": task.name})
+    broadcast(project_group(task.project_id), "task.progress", {"id": task.id})
     return len(ids)
 
 
