@@ -32,8 +32,12 @@ def _mask_format(request: Request) -> str:
 
 
 def _dump(annotations, *, mask_format: str, rules) -> list[dict]:
+    """Annotations (or with_authors rows) as JSON."""
     colors = rules.colors
-    return [annotation_json(a, mask_format=mask_format, colors=colors) for a in annotations]
+    return [
+        annotation_json(selectors.row(a) if isinstance(a, dict) else a, mask_format=mask_format, colors=colors)
+        for a in annotations
+    ]
 
 
 def _int(request: Request, name: str, default: int, high: int) -> int:
@@ -58,7 +62,7 @@ def annotation_query(request: Request, dataset_id: str) -> Response:
     page = selectors.annotation_page(dataset=dataset, compiled=compiled)
     mask_format = _mask_format(request)
     colors = selectors.recipe_rules(dataset).colors
-    return Response(page.to_json(lambda a: annotation_json(a, mask_format=mask_format, colors=colors)))
+    return Response(page.to_json(lambda a: annotation_json(selectors.row(a), mask_format=mask_format, colors=colors)))
 
 
 class ItemAnnotationsView(APIView):
@@ -137,7 +141,7 @@ class ItemCompletionView(APIView):
     def get(self, request: Request, item_id: str) -> Response:
         """Whether the item may be marked complete: every mandatory attribute has a value."""
         _item, queryset, rules = selectors.item_annotations(user=request.user, item_id=item_id)
-        problems = completion_errors(rules=rules, annotations=queryset)
+        problems = completion_errors(rules=rules, annotations=map(selectors.row, queryset))
         return Response({"complete": not problems, "problems": problems})
 
 

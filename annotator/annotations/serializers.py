@@ -19,6 +19,16 @@ def _email(user) -> str | None:
     return user.email if user is not None else None
 
 
+def _author(annotation: Annotation, relation: str) -> str | None:
+    """The creator's or last editor's email: annotated onto listed rows by selectors.with_authors
+    (a User instance per row costs more than the rest of the row), else read from the relation."""
+    annotated = getattr(annotation, f"{relation}_email", _MISSING)
+    return _email(getattr(annotation, relation)) if annotated is _MISSING else annotated
+
+
+_MISSING = object()
+
+
 def wire_coordinates(annotation: Annotation, *, mask_format: str = "png", colors: dict[str, str] | None = None) -> Any:
     """Coordinates as the API sends them: a binary mask becomes a PNG data URL in the label
     colour, or stays COCO RLE (`{"size", "counts", "bbox"}`) when the caller asked for that."""
@@ -49,8 +59,8 @@ def annotation_json(
         "version": annotation.version,
         "itemId": annotation.item_id,
         "datasetId": annotation.dataset_id,
-        "creator": _email(annotation.creator),
-        "updatedBy": _email(annotation.updated_by),
+        "creator": _author(annotation, "creator"),
+        "updatedBy": _author(annotation, "updated_by"),
         "createdAt": iso(annotation.created_at),
         "updatedAt": iso(annotation.updated_at),
         "url": url,
