@@ -59,6 +59,7 @@ class WriteContext:
     created: list[Annotation] = field(default_factory=list)
     updated: list[Annotation] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    pending: list[Annotation] = field(default_factory=list)  # created, inserted together by _flush
     issue_raised: bool = False  # a status became "issue": the item reopens in its tasks
 
     def require(self, operation: str) -> None:
@@ -141,7 +142,10 @@ def _check_links(ctx: WriteContext, system: dict[str, Any], where: str, own_id: 
         return
     if not isinstance(parent, str) or parent == own_id:
         raise BadRequest(f"{where}: parentId must name another annotation.", details={"field": f"{where}.parentId"})
-    if not Annotation.objects.filter(pk=parent, item_id=ctx.item.id).exists():
+    if (
+        parent not in {a.id for a in ctx.pending}
+        and not Annotation.objects.filter(pk=parent, item_id=ctx.item.id).exists()
+    ):
         raise BadRequest(
             f"{where}: parentId {parent!r} is not an annotation of this item.", details={"field": f"{where}.parentId"}
         )
@@ -203,10 +207,18 @@ def _create(ctx: WriteContext, raw: Any, where: str, *, action: str = Annotation
     annotation = Annotation(
         id=new_id(), item=ctx.item, dataset_id=ctx.item.dataset_id, creator=ctx.user, updated_by=ctx.user, **fields
     )
-    annotation.save(force_insert=True)
+    annotation.created_at = annotation.updated_at = timezone.now()
+    ctx.pending.append(annotation)
     _record(ctx, action, annotation.id, annotation.version, None, stored_json(annotation))
     ctx.created.append(annotation)
     return annotation
+
+
+def _flush(ctx: WriteContext) -> None:
+    """Insert the annotations created so far, in one statement."""
+    if ctx.pending:
+        Annotation.objects.bulk_create(ctx.pending)
+        ctx.pending = []
 
 
 def _locked_annotation(ctx: WriteContext, annotation_id: Any, where: str) -> Annotation:
@@ -303,6 +315,7 @@ def annotation_write_delete(ctx: WriteContext, annotation: Annotation, version: 
 
 def annotations_write_finish(ctx: WriteContext) -> None:
     """Write history, fix the item's counts, reopen the item on an issue, announce after commit."""
+    _flush(ctx)
     AnnotationChange.objects.bulk_create(ctx.changes)
     if ctx.issue_raised:
         from annotator.tasks.queue import item_reopen_for_issue  # tasks build on annotations
@@ -510,6 +523,7 @@ def _note_thread(ctx: WriteContext, annotation: Annotation, status: Any, message
             "metadata": {"system": {"parentId": annotation.id}},
         }
         note = _create(ctx, raw, "note")
+        _flush(ctx)
     before = stored_json(note)
     thread = dict(note.coordinates["note"])
     messages = list(thread.get("messages") or [])

@@ -112,14 +112,15 @@ def recipe_rules(dataset: Dataset) -> RecipeRules:
         return RecipeRules()
     attributes: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for ontology in recipe_ontologies(recipe):
+    ontologies = recipe_ontologies(recipe)
+    for ontology in ontologies:
         for definition in ontology.attributes or []:
             if definition.get("key") not in seen:
                 seen.add(definition.get("key"))
                 attributes.append(definition)
     return RecipeRules(
         has_recipe=True,
-        labels={value["tag"]: value for value in recipe_labels(recipe)},
+        labels={value["tag"]: value for value in recipe_labels(recipe, ontologies)},
         tools=dict(recipe.label_tools or {}),
         attributes=attributes,
     )

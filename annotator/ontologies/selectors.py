@@ -88,13 +88,14 @@ def recipe_ontologies(recipe: Recipe) -> list[Ontology]:
     return [link.ontology for link in links]
 
 
-def recipe_labels(recipe: Recipe) -> list[dict[str, Any]]:
+def recipe_labels(recipe: Recipe, ontologies: list[Ontology] | None = None) -> list[dict[str, Any]]:
     """Every label of the recipe as `{**value, "tag": full dotted tag}`, in ontology then tree order.
 
-    A tag defined in two of the recipe's ontologies is listed once, from the first.
+    A tag defined in two of the recipe's ontologies is listed once, from the first. Pass the
+    recipe's `ontologies` when you have them (recipe_ontologies) to save the query.
     """
     labels: dict[str, dict[str, Any]] = {}
-    for ontology in recipe_ontologies(recipe):
+    for ontology in recipe_ontologies(recipe) if ontologies is None else ontologies:
         for tag, value in ontology_labels_flat(ontology):
             labels.setdefault(tag, {**value, "tag": tag})
     return list(labels.values())
