@@ -13,6 +13,7 @@ Measured over HTTP, each client on its own keep-alive connection:
 Without BENCH_DATABASE_URL it runs (a)-(c) on SQLite in a throwaway VAR_DIR. With
 BENCH_DATABASE_URL naming a scratch PostgreSQL database it runs (a)-(d) there; the million
 annotations are filled once (COPY) and reused on later runs, the rest is removed afterwards.
+BENCH_WORKERS=n (default 1) serves with n processes, which needs the scale-out mode: REDIS_URL.
 """
 
 import http.client
@@ -31,6 +32,7 @@ from bench.server import running_server
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PORT = 8768
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 LABELS = [f"label-{n}" for n in range(20)]
 SAVE_ROUNDS, SAVE_WARMUP = 300, 20
 CLIENTS = int(os.environ.get("BENCH_ANNOTATION_CLIENTS", "8"))
@@ -126,14 +128,17 @@ def prepare_saves(var_dir: str, run: str) -> dict:
     }
 
 
-def cleanup_saves(project_id: str) -> None:
-    """Remove (a)-(c)'s data from a reused database (PostgreSQL); the 1M dataset stays."""
-    from annotator.accounts.models import Project
+def cleanup_saves() -> None:
+    """Remove (a)-(c)'s data, also an interrupted run's, from a reused database (PostgreSQL);
+    the 1M dataset stays."""
+    from annotator.accounts.models import Project, User
     from annotator.annotations.models import Annotation, AnnotationChange
 
-    Annotation.objects.filter(dataset__project_id=project_id).delete()
-    AnnotationChange.objects.filter(item__dataset__project_id=project_id).delete()
-    Project.objects.filter(pk=project_id).delete()
+    projects = list(Project.objects.filter(name__startswith="Annotation bench ").values_list("id", flat=True))
+    Annotation.objects.filter(dataset__project_id__in=projects).delete()
+    AnnotationChange.objects.filter(item__dataset__project_id__in=projects).delete()
+    Project.objects.filter(pk__in=projects).delete()
+    User.objects.filter(email__startswith="annotation-bench-", email__endswith="@example.com").delete()
 
 
 def prepare_dql(var_dir: str) -> dict:
@@ -166,12 +171,13 @@ def prepare_dql(var_dir: str) -> dict:
             per_item = DQL_ANNOTATIONS // DQL_ITEMS
             Item.objects.filter(pk__in=items[:DQL_ITEMS]).update(annotations_count=per_item, annotated=True)
             Dataset.objects.filter(pk=dataset.id).update(annotated_count=DQL_ITEMS)
-        # VACUUM as autovacuum would soon after a bulk load: without the visibility map it
-        # sets, counting the matches of a filter cannot be an index-only scan.
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (ANALYZE) {Annotation._meta.db_table}")
-            cursor.execute(f"VACUUM (ANALYZE) {Item._meta.db_table}")
         fill_seconds = time.perf_counter() - started
+    # Every run starts from a freshly vacuumed table, as autovacuum leaves it, so that runs
+    # compare. The visibility map matters: without it (after a bulk load, or churn that has not
+    # reached autovacuum's threshold) counting a filter's matches visits the heap row by row.
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {Annotation._meta.db_table}")
+        cursor.execute(f"VACUUM (ANALYZE) {Item._meta.db_table}")
     label_7 = Annotation.objects.filter(dataset=dataset, label="label-7").order_by("id")
     matches = label_7.count()
     deep_id = label_7.values_list("id", flat=True)[matches * 9 // 10]
@@ -439,8 +445,11 @@ def dql(key: str, facts: dict) -> dict:
 def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL")
     database = "postgresql" if url else "sqlite"
+    if WORKERS > 1 and not os.environ.get("REDIS_URL"):
+        sys.exit("annotations: BENCH_WORKERS > 1 needs REDIS_URL (several server processes are the scale-out mode)")
     with tempfile.TemporaryDirectory() as var_dir:
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+        dropped = {"DATABASE_URL"} if WORKERS > 1 else {"DATABASE_URL", "REDIS_URL"}
+        env = {k: v for k, v in os.environ.items() if k not in dropped}
         env |= {"VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "annotator.settings", "LOG_LEVEL": "WARNING"}
         if url:
             env["DATABASE_URL"] = url
@@ -454,11 +463,13 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         run = f"{int(time.time())}-{os.getpid()}"
+        if url:
+            cleanup_saves()
         saves = prepare_saves(var_dir, run)
         dql_facts = prepare_dql(var_dir) if url else None
         connection.close()
         try:
-            with running_server(PORT, env):
+            with running_server(PORT, env, workers=WORKERS):
                 load_before = os.getloadavg()
                 results = {
                     "save batch of 10 boxes, sequential": sequential_saves(saves["key"], saves["sequential"]),
@@ -474,20 +485,22 @@ def main() -> None:
                 load_after = os.getloadavg()
         finally:
             if url:
-                cleanup_saves(saves["project_id"])
+                cleanup_saves()
                 connection.close()
     report = {
         "benchmark": "annotations",
         "database": database,
+        "server_processes": WORKERS,
         "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after},
         "targets": TARGETS,
         "dql_fill_seconds": dql_facts and dql_facts["fill_seconds"],
         "results": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"annotations-{database}.json").write_text(json.dumps(report, indent=2))
+    suffix = f"-{WORKERS}-workers" if WORKERS > 1 else ""
+    (RESULTS / f"annotations-{database}{suffix}.json").write_text(json.dumps(report, indent=2))
     print(
-        f"annotations on {database}: cpus={os.cpu_count()}, "
+        f"annotations on {database}, {WORKERS} server process(es): cpus={os.cpu_count()}, "
         f"load before {load_before[0]:.2f} / after {load_after[0]:.2f} (1-min average)"
     )
     if dql_facts and dql_facts["fill_seconds"] is not None:

@@ -57,8 +57,9 @@ def annotation_compile(body: Any) -> CompiledQuery:
 
 
 def annotation_page(*, dataset: Dataset, compiled: CompiledQuery) -> Page:
-    queryset = with_authors(Annotation.objects.filter(dataset=dataset))
-    return paginate(compiled.apply(queryset), compiled)
+    matches = compiled.filter(Annotation.objects.filter(dataset=dataset))
+    # Counted without the author joins, so PostgreSQL can count from the (dataset, label) index alone.
+    return paginate(compiled.apply(with_authors(matches)), compiled, count=lambda _page: matches.count())
 
 
 def item_history(*, user: User, item_id: str, page: int, page_size: int) -> tuple[list[AnnotationChange], int]:
