@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-BENCHMARKS = ["api_latency", "upload", "manifest", "listing", "studio"]
+BENCHMARKS = ["api_latency", "upload", "manifest", "listing", "studio", "annotations", "tasks"]
 
 if __name__ == "__main__":
     failed = [name for name in BENCHMARKS if subprocess.run([sys.executable, "-m", f"bench.{name}"]).returncode]

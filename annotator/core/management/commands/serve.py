@@ -30,6 +30,11 @@ class Command(BaseCommand):
                 "Several server processes need the scale-out mode (REDIS_URL): in the embedded default the "
                 "channel layer and the broker live inside one process."
             )
+        if workers > 1 and settings.CELERY_WORKER_EMBEDDED:
+            raise CommandError(
+                "Several server processes cannot share an embedded Celery worker (it would live in the parent, "
+                "and /healthz in the children would never see it): set CELERY_WORKER_EMBEDDED=0 and run `make worker`."
+            )
         if settings.CELERY_WORKER_EMBEDDED:
             start_embedded_worker()
 
