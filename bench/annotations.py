@@ -27,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from bench.data import register_manifest, write_manifest
 from bench.server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,29 +48,16 @@ DQL_EMAIL = "annotation-dql-bench@example.com"
 TARGETS = {"save_median_ms": 15.0, "saves_per_second": 300.0, "list_2000_ms": 100.0, "dql_page_ms": 100.0}
 
 
-class _NoProgress:
-    def update(self, percent: float, *, force: bool = False) -> None:
-        pass
-
-
 # --- data ---------------------------------------------------------------------------------------------
 def _link_items(dataset, user, count: int, prefix: str, var_dir: str) -> list[str]:
     """`count` link items (registered as a manifest is, COPY on PostgreSQL); their ids in order."""
-    from annotator.datasets.manifests import read_lines, register
     from annotator.datasets.models import Item
 
-    manifest = Path(var_dir) / f"{prefix.strip('/').replace('/', '-')}.ndjson"
-    with manifest.open("w") as handle:
-        for n in range(count):
-            url = f"https://cdn.example.com{prefix}/{n:06d}.jpg"
-            handle.write(json.dumps({"url": url, "path": f"{prefix}/{n:06d}.jpg"}) + "\n")
-    register(
-        dataset=dataset,
-        user=user,
-        lines=read_lines(manifest),
-        progress=_NoProgress(),
-        total_bytes=manifest.stat().st_size,
+    records = (
+        {"url": f"https://cdn.example.com{prefix}/{n:06d}.jpg", "path": f"{prefix}/{n:06d}.jpg"} for n in range(count)
     )
+    manifest = Path(var_dir) / f"{prefix.strip('/').replace('/', '-')}.ndjson"
+    register_manifest(dataset=dataset, user=user, path=write_manifest(manifest, records))
     return list(
         Item.objects.filter(dataset=dataset, type="file", filename__startswith=f"{prefix}/")
         .order_by("filename")

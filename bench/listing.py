@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.data import register_manifest, write_manifest
 from bench.server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,11 +28,6 @@ ITEMS = int(os.environ.get("BENCH_LISTING_ITEMS", "1000000"))
 ROUNDS = 30
 SORT_INDEX = os.environ.get("BENCH_LISTING_SORT_INDEX", "1") != "0"
 PORT = 8767
-
-
-class _NoProgress:
-    def update(self, percent: float, *, force: bool = False) -> None:
-        pass
 
 
 def fill(var_dir: str) -> tuple[str, str]:
@@ -44,7 +40,6 @@ def fill(var_dir: str) -> tuple[str, str]:
     from annotator.accounts import services as accounts
     from annotator.accounts.models import User
     from annotator.datasets import services as datasets
-    from annotator.datasets.manifests import read_lines, register
     from annotator.datasets.models import Dataset
 
     call_command("migrate", verbosity=0)
@@ -53,22 +48,16 @@ def fill(var_dir: str) -> tuple[str, str]:
         user = accounts.user_create(email="listing-bench@example.com", password="bench-password-1")
         project = accounts.project_create(user=user, name="Listing bench")
         dataset = datasets.dataset_create(user=user, project_id=project.id, name="Big")
-        manifest = Path(var_dir) / "big.ndjson"
-        with manifest.open("w") as handle:
-            for n in range(ITEMS):
-                record = {
-                    "url": f"https://cdn.example.com/{n % 1000}/{n:07d}.jpg",
-                    "path": f"/{n % 1000}/{n:07d}.jpg",
-                    "metadata": {"user": {"split": "train" if n % 10 else "val", "score": n % 997}},
-                }
-                handle.write(json.dumps(record) + "\n")
-        register(
-            dataset=dataset,
-            user=user,
-            lines=read_lines(manifest),
-            progress=_NoProgress(),
-            total_bytes=manifest.stat().st_size,
+        records = (
+            {
+                "url": f"https://cdn.example.com/{n % 1000}/{n:07d}.jpg",
+                "path": f"/{n % 1000}/{n:07d}.jpg",
+                "metadata": {"user": {"split": "train" if n % 10 else "val", "score": n % 997}},
+            }
+            for n in range(ITEMS)
         )
+        manifest = write_manifest(Path(var_dir) / "big.ndjson", records)
+        register_manifest(dataset=dataset, user=user, path=manifest)
         from django.db import connection
 
         with connection.cursor() as cursor:

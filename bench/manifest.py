@@ -5,20 +5,16 @@ PostgreSQL database named by BENCH_DATABASE_URL (it is migrated and written to; 
 scratch database).
 """
 
-import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.data import register_manifest, write_manifest
+
 ROOT = Path(__file__).resolve().parent.parent
 LINES = int(os.environ.get("BENCH_MANIFEST_LINES", "100000"))
-
-
-class _NoProgress:
-    def update(self, percent: float, *, force: bool = False) -> None:
-        pass
 
 
 def main() -> None:
@@ -37,30 +33,23 @@ def main() -> None:
 
         from annotator.accounts import services as accounts
         from annotator.datasets import services as datasets
-        from annotator.datasets.manifests import read_lines, register
 
         call_command("migrate", verbosity=0)
         user = accounts.user_create(email=f"bench-{os.getpid()}@example.com", password="bench-password-1")
         project = accounts.project_create(user=user, name=f"Bench {os.getpid()}")
         dataset = datasets.dataset_create(user=user, project_id=project.id, name="Manifest")
-        manifest = Path(var_dir) / "manifest.ndjson"
-        with manifest.open("w") as handle:
-            for n in range(LINES):
-                record = {
-                    "url": f"https://cdn.example.com/shard{n % 100}/img_{n:07d}.jpg",
-                    "path": f"/shard{n % 100}/img_{n:07d}.jpg",
-                    "metadata": {"user": {"n": n, "split": "train"}},
-                }
-                handle.write(json.dumps(record) + "\n")
+        records = (
+            {
+                "url": f"https://cdn.example.com/shard{n % 100}/img_{n:07d}.jpg",
+                "path": f"/shard{n % 100}/img_{n:07d}.jpg",
+                "metadata": {"user": {"n": n, "split": "train"}},
+            }
+            for n in range(LINES)
+        )
+        manifest = write_manifest(Path(var_dir) / "manifest.ndjson", records)
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        report = register(
-            dataset=dataset,
-            user=user,
-            lines=read_lines(manifest),
-            progress=_NoProgress(),
-            total_bytes=manifest.stat().st_size,
-        )
+        report = register_manifest(dataset=dataset, user=user, path=manifest)
         seconds = time.perf_counter() - started
         assert report["created"] == LINES, report
         print(f"manifest: {LINES} lines on {connection.vendor}, cpus={os.cpu_count()}, load={load:.2f}")

@@ -35,6 +35,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+from bench.data import register_manifest, write_manifest
 from bench.server import running_server, running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,11 +56,6 @@ TARGETS = {"pull_p95_ms": 50.0, "duplicates": 0, "dropped": 0, "create_100k_seco
 ALL_FILES = json.dumps({"filter": {"$and": [{"hidden": False}, {"type": "file"}]}, "page": 0, "resource": "items"})
 
 
-class _NoProgress:
-    def update(self, percent: float, *, force: bool = False) -> None:
-        pass
-
-
 def person(n: int) -> str:
     return f"tasks-bench-{n:04d}@example.com"
 
@@ -67,20 +63,11 @@ def person(n: int) -> str:
 # --- data (in this process, before the server starts) -------------------------------------------------------
 def _link_items(dataset, user, count: int, var_dir: str) -> None:
     """`count` link items, registered as a manifest is (COPY on PostgreSQL)."""
-    from annotator.datasets.manifests import read_lines, register
-
-    manifest = Path(var_dir) / f"{dataset.id}.ndjson"
-    with manifest.open("w") as handle:
-        for n in range(count):
-            url = f"https://cdn.example.com/{dataset.name}/{n:06d}.jpg"
-            handle.write(json.dumps({"url": url, "path": f"/{n // 1000:03d}/{n:06d}.jpg"}) + "\n")
-    register(
-        dataset=dataset,
-        user=user,
-        lines=read_lines(manifest),
-        progress=_NoProgress(),
-        total_bytes=manifest.stat().st_size,
+    records = (
+        {"url": f"https://cdn.example.com/{dataset.name}/{n:06d}.jpg", "path": f"/{n // 1000:03d}/{n:06d}.jpg"}
+        for n in range(count)
     )
+    register_manifest(dataset=dataset, user=user, path=write_manifest(Path(var_dir) / f"{dataset.id}.ndjson", records))
 
 
 def prepare(var_dir: str, run: str) -> dict:

@@ -15,7 +15,7 @@ from annotator.annotations import services
 from annotator.annotations.models import Annotation
 from annotator.annotations.selectors import annotation_compile
 from annotator.annotations.validation import recipe_rules
-from annotator.core.commands import CommandFailed, Progress, command_handler, command_start
+from annotator.core.commands import CommandFailed, Progress, SilentProgress, command_handler, command_start
 from annotator.core.dql import CompiledQuery
 from annotator.core.errors import Forbidden
 from annotator.core.models import Command
@@ -29,11 +29,6 @@ BATCH = 500
 INLINE_MAX = 1000
 
 
-class _Quiet:
-    def update(self, percent: float, *, force: bool = False) -> None:
-        pass
-
-
 def annotations_bulk(*, user: User, dataset: Dataset, compiled: CompiledQuery, body: dict) -> dict | Command:
     """Apply a query's `update` or `delete`: in the request when it matches few annotations
     (returns the counts), else as a Command (returned, for the caller to follow)."""
@@ -41,7 +36,7 @@ def annotations_bulk(*, user: User, dataset: Dataset, compiled: CompiledQuery, b
     matches = compiled.filter(Annotation.objects.filter(dataset=dataset)).order_by("id")
     if not matches[INLINE_MAX : INLINE_MAX + 1].exists():
         apply = _delete if compiled.delete else _update
-        done = _apply(user, dataset, compiled, matches, _Quiet(), apply)
+        done = _apply(user, dataset, compiled, matches, SilentProgress(), apply)
         return {"deleted": done} if compiled.delete else {"updated": done}
     return annotations_bulk_start(user=user, dataset=dataset, compiled=compiled, body=body)
 

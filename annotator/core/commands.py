@@ -93,6 +93,16 @@ def command_record(*, user, project, command_type: str, spec: dict[str, Any]) ->
     return command
 
 
+class SilentProgress:
+    """A Progress for work run without a command (in a request, a seed, a benchmark)."""
+
+    def update(self, percent: float, *, force: bool = False) -> None:
+        pass
+
+    def beat(self) -> None:
+        pass
+
+
 class Progress:
     """What a handler reports through; writes are throttled, the last one always lands."""
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from django.db.models import prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -174,6 +175,7 @@ class ItemUploadView(APIView):
             files=[(upload.name, upload) for upload in uploads],
             mode=request.query_params.get("mode", "skip"),
         )
+        prefetch_related_objects([item for item, _op in stored], "task_items")  # their refs, in one query
         return {"items": [{"op": op, "item": item_json(item)} for item, op in stored], "errors": errors}
 
 

@@ -137,16 +137,7 @@ class TaskPullView(APIView):
     def post(self, request: Request, task_id: str) -> Response:
         """Pull the next batch from a pulling task's queue."""
         pulled = queue.assignment_pull(user=request.user, task_id=task_id)
-        return Response(
-            {
-                "items": [
-                    _task_item_json(t)
-                    for t in TaskItem.objects.select_related("item")
-                    .filter(pk__in=[p.pk for p in pulled])
-                    .order_by("id")
-                ]
-            }
-        )
+        return Response({"items": [_task_item_json(t) for t in pulled]})
 
 
 class TaskNextView(APIView):
@@ -154,10 +145,7 @@ class TaskNextView(APIView):
     def get(self, request: Request, task_id: str) -> Response:
         """The caller's next item in the task (pulling more when their hands are empty), or null."""
         task_item = queue.assignment_next(user=request.user, task_id=task_id)
-        if task_item is None:
-            return Response({"next": None})
-        task_item = TaskItem.objects.select_related("item").get(pk=task_item.pk)
-        return Response({"next": _task_item_json(task_item)})
+        return Response({"next": _task_item_json(task_item) if task_item is not None else None})
 
 
 class TaskItemStatusView(APIView):

@@ -24,22 +24,19 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from annotator.accounts.models import User
-from annotator.annotations.models import AnnotationChange
+from annotator.annotations.models import Annotation, AnnotationChange
 from annotator.annotations.validation import completion_errors, recipe_rules
 from annotator.core.errors import BadRequest, Forbidden, NotFound
-from annotator.core.events import broadcast, project_group, user_group
 from annotator.core.permissions import role_allows
 from annotator.tasks.models import Assignment, Task, TaskItem, TaskItemStatusChange
-from annotator.tasks.services import assignment_require, task_require
+from annotator.tasks.services import assignment_require, task_announce, task_require
 
 ISSUE = "issue"
 OPERATIONS = ("create", "delete")
 
 
 def _announce(task: Task, *user_ids: str) -> None:
-    broadcast(project_group(task.project_id), "task.progress", {"id": task.id})
-    for user_id in {u for u in user_ids if u}:
-        broadcast(user_group(user_id), "assignment.changed", {"taskId": task.id})
+    task_announce(task, user_ids, event="task.progress")
 
 
 # --- statuses ----------------------------------------------------------------------------------------
@@ -85,25 +82,23 @@ def item_statuses_set(
         raise NotFound(f"Not in this task: {', '.join(map(str, missing[:5]))}.", details={"itemIds": missing[:50]})
     if assignment_id is not None and any(t.assignment_id != assignment_id for t in rows.values()):
         raise BadRequest("The items are not in that assignment.", details={"field": "assignmentId"})
+    completing = operation == "create" and status == "completed" and task.type == Task.Type.ANNOTATION
+    rules = recipe_rules(task.dataset) if completing else None
     result = {}
     for item_id in item_ids:
         task_item = rows[item_id]
         _may_set(task, task_item, user)
         previous = task_item.status
         new = status if operation == "create" else None
-        if new == "completed" and task.type == Task.Type.ANNOTATION:
-            _check_complete(task, task_item)
+        if rules is not None:
+            _check_complete(rules, task_item)
         _set(task, task_item, new, user)
         result[item_id] = {"status": new, "lastStatus": previous}
     return result
 
 
-def _check_complete(task: Task, task_item: TaskItem) -> None:
-    from annotator.annotations.models import Annotation
-
-    problems = completion_errors(
-        rules=recipe_rules(task.dataset), annotations=Annotation.objects.filter(item_id=task_item.item_id)
-    )
+def _check_complete(rules, task_item: TaskItem) -> None:
+    problems = completion_errors(rules=rules, annotations=Annotation.objects.filter(item_id=task_item.item_id))
     if problems:
         raise BadRequest(
             "The item has annotations missing mandatory attributes.",
@@ -122,11 +117,10 @@ def _set(task: Task, task_item: TaskItem, status: str | None, user: User) -> Non
     if status is not None:
         task_item.reopened_at = None
         if task.type == Task.Type.ANNOTATION:
-            task_item.annotated_by = (
-                user
-                if task_item.assignment and task_item.assignment.annotator_id == user.id
-                else (task_item.annotated_by or user)
-            )
+            # The holder who completes it did the work; a manager completing it for them does not.
+            holds = task_item.assignment is not None and task_item.assignment.annotator_id == user.id
+            if holds or task_item.annotated_by_id is None:
+                task_item.annotated_by = user
         else:
             task_item.reviewed_by = user
     task_item.save(update_fields=["status", "status_by", "status_at", "reopened_at", "annotated_by", "reviewed_by"])
@@ -236,7 +230,7 @@ def assignment_pull(*, user: User, task_id: str) -> list[TaskItem]:
     TaskItem.objects.filter(pk__in=taken).update(assignment=assignment, leased_at=timezone.now())
     if taken:
         _announce(task, user.id)
-    return list(TaskItem.objects.filter(pk__in=taken).order_by("id"))
+    return list(TaskItem.objects.select_related("item").filter(pk__in=taken).order_by("id"))
 
 
 def assignment_queue(*, user: User, assignment_id: str) -> list[TaskItem]:
@@ -253,7 +247,7 @@ def assignment_next(*, user: User, task_id: str) -> TaskItem | None:
     assignment = Assignment.objects.filter(task=task, annotator=user, active=True).first()
     if assignment is None:
         raise Forbidden("You have no assignment in this task.")
-    held = _ordered(_open_items(assignment)).first()
+    held = _ordered(_open_items(assignment)).select_related("item").first()
     if held is None and task.allocation == Task.Allocation.PULLING:
         pulled = assignment_pull(user=user, task_id=task_id)
         held = pulled[0] if pulled else None

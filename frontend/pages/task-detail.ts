@@ -6,6 +6,7 @@
 import { api, ApiError } from "../lib/api";
 import { pageSocket } from "../lib/live";
 import { describeDue, doneCount, PRIORITIES, statusName, statusOrder, studioUrl, type AssignmentJson, type NextItem, type TaskJson } from "../lib/tasks";
+import { coalesced } from "../lib/coalesce";
 
 interface Stats {
   people: Record<string, { statuses: number; lastHour: number; secondsPerItem: number | null }>;
@@ -93,23 +94,6 @@ function render(task: TaskJson, assignments: AssignmentJson[], stats: Stats): vo
   );
 }
 
-let loading: Promise<void> | null = null;
-let again = false;
-
-function refresh(): void {
-  if (loading) {
-    again = true;
-    return;
-  }
-  loading = load().finally(() => {
-    loading = null;
-    if (again) {
-      again = false;
-      refresh();
-    }
-  });
-}
-
 async function load(): Promise<void> {
   try {
     const [task, assignments, stats] = await Promise.all([
@@ -126,6 +110,9 @@ async function load(): Promise<void> {
     box.textContent = error instanceof ApiError && error.status === 404 ? "This task was deleted." : `Could not load the task: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
+
+/** Refetch; calls that arrive while one runs collapse into one more. */
+const refresh = coalesced(load);
 
 const socket = pageSocket();
 socket.onEvent((message) => {

@@ -6,6 +6,7 @@
 import { api, ApiError } from "../lib/api";
 import { pageSocket } from "../lib/live";
 import { describeDue, doneCount, studioUrl, type AssignmentJson, type NextItem, type TaskJson } from "../lib/tasks";
+import { coalesced } from "../lib/coalesce";
 
 type MyAssignment = AssignmentJson & { task: TaskJson };
 
@@ -79,24 +80,6 @@ async function begin(task: TaskJson, button: HTMLButtonElement, note: HTMLElemen
   button.disabled = false;
 }
 
-let loading: Promise<void> | null = null;
-let again = false;
-
-/** Refetch the list; calls that arrive while one runs collapse into one more. */
-function refresh(): void {
-  if (loading) {
-    again = true;
-    return;
-  }
-  loading = load().finally(() => {
-    loading = null;
-    if (again) {
-      again = false;
-      refresh();
-    }
-  });
-}
-
 async function load(): Promise<void> {
   try {
     const assignments = await api<MyAssignment[]>("/users/me/assignments");
@@ -112,6 +95,9 @@ async function load(): Promise<void> {
     errorLine.textContent = `Could not load your assignments: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
+
+/** Refetch; calls that arrive while one runs collapse into one more. */
+const refresh = coalesced(load);
 
 const socket = pageSocket();
 socket.onEvent((message) => {

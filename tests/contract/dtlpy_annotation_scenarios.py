@@ -8,27 +8,18 @@ plain data (labels, coordinates, counts) so that the test asserts on what the SD
 
 import base64
 import io
-import json
 import os
-import sys
 from pathlib import Path
 
 import dtlpy as dl  # DATALOOP_PATH must be set before this import
 import numpy as np
 from PIL import Image
+from scenario_steps import print_report, step  # beside this script
 
 BASE = os.environ["ANNOTATOR_URL"]
 WORK = Path(os.environ["WORK_DIR"])
 WIDTH, HEIGHT = 64, 48  # the test's images
 PNG_PREFIX = "data:image/png;base64,"
-report: dict[str, dict] = {}
-
-
-def step(name, action):
-    try:
-        report[name] = {"ok": True, "value": action()}
-    except Exception as exc:  # noqa: BLE001 - the report carries every failure to the test
-        report[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def road_mask(shift: int = 0) -> np.ndarray:
@@ -330,4 +321,4 @@ def upload_with_annotations():
 
 step("upload with annotations", upload_with_annotations)
 
-json.dump(report, sys.stdout)
+print_report()

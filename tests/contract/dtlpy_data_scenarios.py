@@ -5,23 +5,14 @@ environment: ANNOTATOR_URL, API_KEY, PROJECT_ID, WORK_DIR (with images prepared 
 test under WORK_DIR/images), DATALOOP_PATH. Prints one JSON report of every step.
 """
 
-import json
 import os
-import sys
 from pathlib import Path
 
 import dtlpy as dl  # DATALOOP_PATH must be set before this import
+from scenario_steps import print_report, step  # beside this script
 
 BASE = os.environ["ANNOTATOR_URL"]
 WORK = Path(os.environ["WORK_DIR"])
-report: dict[str, dict] = {}
-
-
-def step(name, action):
-    try:
-        report[name] = {"ok": True, "value": action()}
-    except Exception as exc:  # noqa: BLE001 - the report carries every failure to the test
-        report[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 dl.verbose.logging_level = "error"
@@ -215,4 +206,4 @@ def clone():
 
 step("datasets.clone", clone)
 
-json.dump(report, sys.stdout)
+print_report()

@@ -5,23 +5,14 @@ environment: ANNOTATOR_URL, API_KEY, EMAIL, PASSWORD, PROJECT_NAME, DATALOOP_PAT
 Each step records its value or the exception, so the pytest side can assert on all of them.
 """
 
-import json
 import os
-import sys
 import time
 
 import dtlpy as dl  # DATALOOP_PATH must be set before this import
 import jwt
+from scenario_steps import print_report, report, step  # beside this script
 
 BASE = os.environ["ANNOTATOR_URL"]
-report: dict[str, dict] = {}
-
-
-def step(name, action):
-    try:
-        report[name] = {"ok": True, "value": action()}
-    except Exception as exc:  # noqa: BLE001 - the report carries every failure to the test
-        report[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def wait_for(condition, timeout=10.0):
@@ -73,4 +64,4 @@ step("call after auto refresh", lambda: sorted(p.name for p in dl.projects.list(
 step("token replaced", lambda: dl.token() != token_before)
 step("bad password", lambda: (dl.logout(), dl.login_m2m(email=os.environ["EMAIL"], password="wrong"))[1])
 
-json.dump(report, sys.stdout)
+print_report()

@@ -8,24 +8,15 @@ DATALOOP_PATH. Prints one JSON report of every step; the values are plain data (
 statuses as the SDK reads them) so that the test asserts on what the SDK really got.
 """
 
-import json
 import os
-import sys
 
 import dtlpy as dl  # DATALOOP_PATH must be set before this import
+from scenario_steps import print_report, step  # beside this script
 
 BASE = os.environ["ANNOTATOR_URL"]
 ANNA, BEN, CLEO, RITA = (os.environ[name] for name in ("ANNA", "BEN", "CLEO", "RITA"))
 DUE = float(os.environ["DUE"])  # epoch seconds; the SDK sends dueDate in ms
-report: dict[str, dict] = {}
 state: dict = {}  # entities later steps need, set by earlier ones
-
-
-def step(name, action):
-    try:
-        report[name] = {"ok": True, "value": action()}
-    except Exception as exc:  # noqa: BLE001 - the report carries every failure to the test
-        report[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def names(items) -> list[str]:
@@ -384,4 +375,4 @@ def delete():
 step("task.update", rename)
 step("task.delete", delete)
 
-json.dump(report, sys.stdout)
+print_report()
