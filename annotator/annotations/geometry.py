@@ -36,13 +36,20 @@ BOX, SEGMENT, POLYLINE, BINARY, POINT, ELLIPSE, CLASS, NOTE = (
 TYPES = (BOX, SEGMENT, POLYLINE, BINARY, POINT, ELLIPSE, CLASS, NOTE)
 
 
-class Frame:
-    """The image a shape must fit: clamps points into [0, width] x [0, height] when known."""
+# Strict frames (imports) let a point overhang the image by rounding only (YOLO's six
+# decimals, VOC's integer pixels); the point is then clamped like any other.
+STRICT_TOLERANCE = 0.5
 
-    def __init__(self, width: int | None, height: int | None, where: str):
+
+class Frame:
+    """The image a shape must fit: clamps points into [0, width] x [0, height] when known.
+    A strict frame (imports) refuses a point outside instead: the file and the image disagree."""
+
+    def __init__(self, width: int | None, height: int | None, where: str, *, strict: bool = False):
         self.width = width if width else None
         self.height = height if height else None
         self.where = where
+        self.strict = strict
 
     def bad(self, message: str) -> BadRequest:
         return BadRequest(f"{self.where}: {message}", code="invalid_geometry", details={"field": self.where})
@@ -58,6 +65,11 @@ class Frame:
         x, y = self.number(raw.get("x"), f"{name}.x"), self.number(raw.get("y"), f"{name}.y")
         z = self.number(raw.get("z", 0), f"{name}.z")
         if self.width is not None and self.height is not None:
+            if self.strict and not (
+                -STRICT_TOLERANCE <= x <= self.width + STRICT_TOLERANCE
+                and -STRICT_TOLERANCE <= y <= self.height + STRICT_TOLERANCE
+            ):
+                raise self.bad(f"{name} ({x:g}, {y:g}) is outside the {self.width}x{self.height} image.")
             x, y = min(max(x, 0.0), float(self.width)), min(max(y, 0.0), float(self.height))
         return {"x": x, "y": y, "z": z}
 
@@ -202,9 +214,12 @@ CHECKERS: dict[str, Callable[[Any, Frame], Any]] = {
 }
 
 
-def clean_coordinates(kind: str, raw: Any, *, width: int | None, height: int | None, where: str) -> Any:
-    """The stored form of `raw` for annotation type `kind` (not `binary`: see masks.py)."""
-    return CHECKERS[kind](raw, Frame(width, height, where))
+def clean_coordinates(
+    kind: str, raw: Any, *, width: int | None, height: int | None, where: str, strict: bool = False
+) -> Any:
+    """The stored form of `raw` for annotation type `kind` (not `binary`: see masks.py);
+    `strict` refuses points outside the image rather than clamping them."""
+    return CHECKERS[kind](raw, Frame(width, height, where, strict=strict))
 
 
 def bounds(kind: str, coordinates: Any) -> tuple[float, float, float, float] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy as copy_module
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.accounts.models import User
+from annotator.annotations.bulk import NewAnnotation, insert_annotations
 from annotator.annotations.geometry import BINARY, NOTE, TYPES, bounds, clean_coordinates
 from annotator.annotations.masks import Mask, mask_decode, mask_encode, mask_from_data_url
 from annotator.annotations.models import Annotation, AnnotationChange
@@ -55,6 +57,7 @@ class WriteContext:
     rules: RecipeRules
     role: str
     system: bool = True  # may the request change metadata.system (PUT needs ?system=true)
+    strict_bounds: bool = False  # refuse points outside the image instead of clamping (imports)
     changes: list[AnnotationChange] = field(default_factory=list)
     created: list[Annotation] = field(default_factory=list)
     updated: list[Annotation] = field(default_factory=list)
@@ -169,7 +172,12 @@ def _clean(ctx: WriteContext, raw: dict[str, Any], where: str, own_id: str | Non
         coordinates = _clean_mask(raw.get("coordinates"), ctx.item, f"{where}.coordinates")
     else:
         coordinates = clean_coordinates(
-            kind, raw.get("coordinates"), width=width, height=height, where=f"{where}.coordinates"
+            kind,
+            raw.get("coordinates"),
+            width=width,
+            height=height,
+            where=f"{where}.coordinates",
+            strict=ctx.strict_bounds,
         )
     description = raw.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 10_000):
@@ -214,15 +222,20 @@ def _create(ctx: WriteContext, raw: Any, where: str, *, action: str = Annotation
     return annotation
 
 
-def annotation_build(ctx: WriteContext, raw: Any, where: str) -> Annotation:
+def annotation_build(ctx: WriteContext, raw: Any, where: str) -> NewAnnotation:
     """An unsaved, checked annotation for `ctx.item` (imports insert these in bulk through
     `annotations_insert`); BadRequest naming `where` and the field if it is invalid."""
     if not isinstance(raw, dict):
         raise BadRequest(f"{where}: an annotation is an object.", details={"field": where})
     fields = _clean(ctx, raw, where)
     _check_status_change(ctx, None, fields["metadata"]["system"].get("status"), where)
-    return Annotation(
-        id=new_id(), item=ctx.item, dataset_id=ctx.item.dataset_id, creator=ctx.user, updated_by=ctx.user, **fields
+    return NewAnnotation(
+        id=new_id(),
+        item_id=ctx.item.id,
+        dataset_id=ctx.item.dataset_id,
+        creator_id=ctx.user.id,
+        updated_by_id=ctx.user.id,
+        **fields,
     )
 
 
@@ -590,7 +603,7 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
     for source_id, target in pairs:
         targets.setdefault(source_id, []).append(target)
     seen: dict[str, set[str]] = {}
-    copies: list[Annotation] = []
+    copies: list[NewAnnotation] = []
     id_map: dict[tuple[str, str], str] = {}
     sources = Annotation.objects.filter(item_id__in=list(targets)).order_by("item_id", "id")
     for annotation in sources.iterator(chunk_size=2000):
@@ -608,7 +621,7 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
             if key in seen.setdefault(target.id, set()):
                 continue
             seen[target.id].add(key)
-            copy = Annotation(
+            copy = NewAnnotation(
                 id=new_id(),
                 item_id=target.id,
                 dataset_id=target.dataset_id,
@@ -618,7 +631,7 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
                 metadata=copy_module.deepcopy(annotation.metadata),
                 description=annotation.description,
                 creator_id=annotation.creator_id,
-                updated_by=user,
+                updated_by_id=user.id,
             )
             id_map[(target.id, annotation.id)] = copy.id
             copies.append(copy)
@@ -630,39 +643,22 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
     return len(copies)
 
 
-def annotations_insert(*, user: User, annotations: list[Annotation], items: list[Item]) -> None:
+def annotations_insert(*, user: User, annotations: Sequence[NewAnnotation | Annotation], items: list[Item]) -> None:
     """Insert checked annotations onto `items` in bulk (copies, imports), with their history
     rows, the items' counts and `annotated` flags, and the datasets' annotated counts. The
     caller holds the transaction; `items` are the rows the annotations belong to."""
-    changes = [
-        AnnotationChange(
-            annotation_id=annotation.id,
-            item_id=annotation.item_id,
-            action=AnnotationChange.Action.CREATED,
-            version=1,
-            before=None,
-            after={
-                "id": annotation.id,
-                "type": annotation.type,
-                "label": annotation.label,
-                "coordinates": annotation.coordinates,
-                "metadata": annotation.metadata,
-                "description": annotation.description,
-                "version": 1,
-                "itemId": annotation.item_id,
-                "datasetId": annotation.dataset_id,
-            },
-            actor=user,
-        )
-        for annotation in annotations
-    ]
-    Annotation.objects.bulk_create(annotations, batch_size=1000)
-    AnnotationChange.objects.bulk_create(changes, batch_size=1000)
+    insert_annotations(annotations, actor_id=user.id)
     per_item: dict[str, int] = {}
     for annotation in annotations:
         per_item[annotation.item_id] = per_item.get(annotation.item_id, 0) + 1
+    by_count: dict[int, list[str]] = {}
     for item_id, count in per_item.items():
-        Item.objects.filter(pk=item_id).update(annotations_count=F("annotations_count") + count, annotated=True)
+        by_count.setdefault(count, []).append(item_id)
+    for count, item_ids in by_count.items():  # one UPDATE per distinct count, not per item
+        for start in range(0, len(item_ids), 1000):
+            Item.objects.filter(pk__in=item_ids[start : start + 1000]).update(
+                annotations_count=F("annotations_count") + count, annotated=True
+            )
     newly_annotated: dict[str, int] = {}
     for target in {item.id: item for item in items}.values():
         if target.id in per_item and not target.annotated:

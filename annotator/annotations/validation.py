@@ -39,13 +39,18 @@ class RecipeRules:
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # tag -> label value
     tools: dict[str, list[str]] = field(default_factory=dict)
     attributes: list[dict[str, Any]] = field(default_factory=list)
+    _attributes_by_label: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     @property
     def colors(self) -> dict[str, str]:
         return {tag: value.get("color") for tag, value in self.labels.items() if value.get("color")}
 
     def attributes_for(self, label: str) -> dict[str, dict[str, Any]]:
-        return {a["key"]: a for a in self.attributes if attribute_applies_to(a, label)}
+        known = self._attributes_by_label.get(label)
+        if known is None:  # an import checks thousands of annotations of a few labels
+            known = {a["key"]: a for a in self.attributes if attribute_applies_to(a, label)}
+            self._attributes_by_label[label] = known
+        return known
 
     def check(self, *, kind: str, label: Any, attributes: Any, where: str) -> None:
         if not isinstance(label, str) or not label.strip() or len(label) > LABEL_MAX:

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 
 from annotator.accounts.models import User
+from annotator.annotations.bulk import NewAnnotation
 from annotator.annotations.geometry import NOTE
-from annotator.annotations.models import Annotation
 from annotator.annotations.services import WriteContext, annotation_build, annotations_insert
 from annotator.annotations.validation import dataset_recipe, recipe_rules
 from annotator.core.commands import CommandFailed, Progress, SilentProgress, command_handler
@@ -40,8 +40,6 @@ from annotator.exchange.formats.base import FormatError, ImportContext, ImportIt
 BATCH = 200
 MISSING_LABEL_MODES = ("add", "refuse")
 MAX_REPORTED = 1000
-# A shape may overhang the image by rounding only (YOLO's six decimals, VOC's integers).
-OUTSIDE_TOLERANCE = 0.5
 FALLBACK_COLORS = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
 
 
@@ -234,13 +232,25 @@ def _match_one(dataset: Dataset, filename: str) -> Item | None:
     return None
 
 
+def _safe_path(filename: str) -> str | None:
+    try:
+        return _path(filename)
+    except BadRequest:
+        return None
+
+
 def _write_batch(run: _Run, batch: list[ImportItem]) -> None:
+    paths = [p for p in (_safe_path(entry.filename) for entry in batch) if p]
+    by_path = {
+        item.filename: item
+        for item in Item.objects.filter(dataset=run.dataset, type=Item.Type.FILE, filename__in=paths)
+    }  # most files name their items by full path: one query for the batch
     targets: list[tuple[ImportItem, Item]] = []
     for entry in batch:
-        item = _target(run, entry)
+        item = _target(run, entry, by_path.get(_safe_path(entry.filename) or ""))
         if item is not None:
             targets.append((entry, item))
-    built: list[Annotation] = []
+    built: list[NewAnnotation] = []
     items: list[Item] = []
     for entry, item in targets:
         annotations = _build(run, entry, item)
@@ -253,9 +263,12 @@ def _write_batch(run: _Run, batch: list[ImportItem]) -> None:
     run.annotations += len(built)
 
 
-def _target(run: _Run, entry: ImportItem) -> Item | None:
+def _target(run: _Run, entry: ImportItem, item: Item | None) -> Item | None:
+    """The item the entry's annotations go on: `item` (matched by full path), or one matched
+    otherwise, or one created from the entry's image; None (skipped or rejected) if none."""
     where = entry.entry or entry.filename
-    item = _match_one(run.dataset, entry.filename)
+    if item is None:
+        item = _match_one(run.dataset, entry.filename)
     if item is None and entry.image_entry:
         try:
             path = _path(entry.filename)
@@ -290,12 +303,11 @@ def _target(run: _Run, entry: ImportItem) -> Item | None:
     return item
 
 
-def _build(run: _Run, entry: ImportItem, item: Item) -> list[Annotation]:
-    ctx = WriteContext(user=run.user, item=item, rules=run.rules, role=run.role)
-    width, height = _size(item)
-    built: list[Annotation] = []
+def _build(run: _Run, entry: ImportItem, item: Item) -> list[NewAnnotation]:
+    ctx = WriteContext(user=run.user, item=item, rules=run.rules, role=run.role, strict_bounds=True)
+    built: list[NewAnnotation] = []
     new_ids: dict[Any, str] = {}
-    parents: list[tuple[Annotation, Any, str]] = []
+    parents: list[tuple[NewAnnotation, Any, str]] = []
     for index, raw in enumerate(entry.annotations):
         where = entry.origins[index] if index < len(entry.origins) else f"{entry.entry}: annotations[{index}]"
         if not isinstance(raw, dict):
@@ -303,9 +315,6 @@ def _build(run: _Run, entry: ImportItem, item: Item) -> list[Annotation]:
             continue
         if not _label_known(run, raw):
             run.reject(where, f"label {raw.get('label')!r} is not in the ontology")
-            continue
-        if width and height and raw.get("type") != NOTE and _outside(raw.get("coordinates"), width, height):
-            run.reject(where, f"coordinates fall outside the {width}x{height} image")
             continue
         system = ((raw.get("metadata") or {}).get("system") or {}) if isinstance(raw.get("metadata"), dict) else {}
         parent = system.get("parentId") if isinstance(system, dict) else None
@@ -362,31 +371,6 @@ def _add_labels(run: _Run) -> None:
         labels=[{"tag": tag, "color": color} for tag, color in sorted(run.labels_added.items())],
         upsert=True,
     )
-
-
-def _numbers(value: Any, key: str, out: list[float]) -> None:
-    if isinstance(value, dict):
-        number = value.get(key)
-        if isinstance(number, int | float) and not isinstance(number, bool):
-            out.append(float(number))
-        if "box" in value:  # a note's pin
-            _numbers(value["box"], key, out)
-        if "center" in value:
-            _numbers(value["center"], key, out)
-    elif isinstance(value, list):
-        for element in value:
-            _numbers(element, key, out)
-
-
-def _outside(coordinates: Any, width: int, height: int) -> bool:
-    """Does any point of the shape lie outside the image (beyond rounding)? Imports refuse
-    such shapes rather than clamp them, since they mean the file and the image disagree."""
-    xs: list[float] = []
-    ys: list[float] = []
-    _numbers(coordinates, "x", xs)
-    _numbers(coordinates, "y", ys)
-    low, high_x, high_y = -OUTSIDE_TOLERANCE, width + OUTSIDE_TOLERANCE, height + OUTSIDE_TOLERANCE
-    return any(x < low or x > high_x for x in xs) or any(y < low or y > high_y for y in ys)
 
 
 # --- the command ----------------------------------------------------------------------------------
