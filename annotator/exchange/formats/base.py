@@ -11,11 +11,11 @@ A format is a module in this package holding a `FORMAT` object with:
 
 Everything else (which items, permissions, recipe checks, labels, atomic writes, progress,
 storing the zip) is the engine's (`exporting.py`, `importing.py`), so a format is only about
-its files. Coordinates are Dataloop's (see shared/API-COMPAT.md): box `[{x,y},{x,y}]` (a third
-number is a rotation in radians), segment `[[{x,y},...], ...]` (rings), polyline likewise,
-point `{x,y}` (stored as [{x,y}]), ellipse, class `[]`, and binary masks as COCO RLE
-`{"size": [h, w], "counts": str, "bbox": [left, top, right, bottom]}` on export; on import a
-reader may give a mask as RLE (`size`, `counts`) or as a PNG data URL.
+its files. Coordinates are Dataloop's (see shared/API-COMPAT.md and geometry.py):
+- box `[{x,y},{x,y}]`, with an optional third number: a rotation in degrees about its centre;
+- segment `[[{x,y},...], ...]` (rings), polyline likewise, point `{x,y}`, ellipse, class `[]`;
+- binary masks as COCO RLE `{"size": [h, w], "counts": str, "bbox": [l, t, r, b]}` on export;
+  on import a reader may give a mask as RLE (`size`, `counts`) or as a PNG data URL.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -98,9 +99,15 @@ class ExportArchive:
         """A binary handle writing one entry (use it in a `with`)."""
         return self.zip.open(self._claim(name), "w", force_zip64=True)
 
-    def write_bytes(self, name: str, data: bytes) -> None:
-        with self.open(name) as handle:
-            handle.write(data)
+    def write_bytes(self, name: str, data: bytes, *, compress: bool = True) -> None:
+        """One entry from bytes; `compress=False` stores data that is compressed already (PNG)."""
+        if compress:
+            with self.open(name) as handle:
+                handle.write(data)
+            return
+        info = zipfile.ZipInfo(self._claim(name), date_time=time.localtime()[:6])
+        info.compress_type = zipfile.ZIP_STORED
+        self.zip.writestr(info, data)
 
     def write_text(self, name: str, text: str) -> None:
         self.write_bytes(name, text.encode("utf-8"))
