@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -38,20 +39,10 @@ from annotator.exchange.formats.base import ExportArchive, ExportContext, Export
 PAGE = 500
 API = settings.API_BASE_PATH
 BINARIES_DATASET = "Binaries"
-ANNOTATION_FIELDS = (
-    "id",
-    "item_id",
-    "type",
-    "label",
-    "coordinates",
-    "metadata",
-    "description",
-    "version",
-    "creator__email",
-    "updated_by__email",
-    "created_at",
-    "updated_at",
-)
+# Read with a plain cursor: the ORM's per-value converters (JSON, datetimes) cost more than
+# the whole COCO writer, and an export reads every annotation of the selection.
+SHORT_COLUMNS = "id, item_id, type, label, coordinates, metadata, description"
+FULL_COLUMNS = f"{SHORT_COLUMNS}, version, creator_id, updated_by_id, created_at, updated_at"
 
 
 # --- what to export -------------------------------------------------------------------------------
@@ -120,35 +111,78 @@ def export_labels(dataset: Dataset) -> tuple[list[Label], list[dict[str, Any]]]:
     return labels, rules.attributes
 
 
-def _annotation_dict(row: tuple) -> dict[str, Any]:
-    (id_, item_id, kind, label, coordinates, metadata, description, version, creator, editor, created, updated) = row
-    metadata = metadata or {}
-    system = dict(metadata.get("system") or {})
+def _timestamp(value: Any) -> str | None:
+    """A stored timestamp as entity JSON writes it (core.json.iso): PostgreSQL gives datetimes,
+    SQLite Django's UTC text, "2026-11-26 12:57:24.123456", which only needs reshaping."""
+    if value is None or not isinstance(value, str):
+        return iso(value)
+    date, _space, time_of_day = value.partition(" ")
+    whole, _dot, fraction = time_of_day.partition(".")
+    return f"{date}T{whole}.{(fraction + '000')[:3]}Z"
+
+
+class _Emails:
+    """User ids to emails, looked up once per user per export."""
+
+    def __init__(self) -> None:
+        self.known: dict[int | None, str | None] = {None: None}
+
+    def __call__(self, user_id: int | None) -> str | None:
+        if user_id not in self.known:
+            self.known[user_id] = User.objects.filter(pk=user_id).values_list("email", flat=True).first()
+        return self.known[user_id]
+
+
+def _annotation_rows(item_ids: list[str], *, full: bool) -> Iterator[tuple]:
+    marks = ", ".join("%s" for _ in item_ids)
+    columns = FULL_COLUMNS if full else SHORT_COLUMNS
+    sql = f"SELECT {columns} FROM {Annotation._meta.db_table} WHERE item_id IN ({marks}) ORDER BY item_id, id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, item_ids)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
+def _annotation_dict(row: tuple, dataset_id: str, emails: _Emails | None) -> dict[str, Any]:
+    """Annotation entity JSON; without `emails`, only what a format's files hold (id, type,
+    label, coordinates, metadata, description, itemId, datasetId), which is much cheaper."""
+    id_, item_id, kind, label, coordinates, metadata, description = row[:7]
+    metadata = orjson.loads(metadata) if isinstance(metadata, str | bytes) else (metadata or {})
+    system = metadata.get("system") or {}
     system.setdefault("status", None)
     system.setdefault("attributes", {})
-    return {
+    annotation = {
         "id": id_,
         "type": kind,
         "label": label,
-        "coordinates": coordinates,
-        "attributes": None,
-        "metadata": {"system": system, "user": dict(metadata.get("user") or {})},
+        "coordinates": orjson.loads(coordinates) if isinstance(coordinates, str | bytes) else coordinates,
+        "metadata": {"system": system, "user": metadata.get("user") or {}},
         "description": description,
-        "version": version,
         "itemId": item_id,
-        "datasetId": None,  # filled by the caller, which knows it
-        "creator": creator,
-        "updatedBy": editor,
-        "createdAt": iso(created),
-        "updatedAt": iso(updated),
+        "datasetId": dataset_id,
+    }
+    if emails is None:
+        return annotation
+    version, creator, editor, created, updated = row[7:]
+    return {
+        **annotation,
+        "attributes": None,
+        "version": version,
+        "creator": emails(creator),
+        "updatedBy": emails(editor),
+        "createdAt": _timestamp(created),
+        "updatedAt": _timestamp(updated),
         "url": f"{API}/annotations/{id_}",
-        "status": system.get("status"),
+        "status": system["status"],
     }
 
 
-def stream_items(items: QuerySet[Item], *, progress, total: int, with_annotations: bool = True) -> Iterator[ExportItem]:
-    """ExportItems in id order, a page at a time with their annotations (masks as stored RLE)."""
-    last, done = "", 0
+def stream_items(
+    items: QuerySet[Item], *, progress, total: int, with_annotations: bool = True, full_json: bool = True
+) -> Iterator[ExportItem]:
+    """ExportItems in id order, a page at a time with their annotations (masks as stored RLE);
+    `full_json=False` gives the short annotation dicts (see _annotation_dict)."""
+    last, done, emails = "", 0, _Emails() if full_json else None
     while True:
         page = list(
             items.filter(pk__gt=last)
@@ -160,20 +194,13 @@ def stream_items(items: QuerySet[Item], *, progress, total: int, with_annotation
             return
         last = page[-1].pk
         by_item: dict[str, list[dict[str, Any]]] = {item.pk: [] for item in page}
-        rows = (
-            Annotation.objects.filter(item_id__in=list(by_item) if with_annotations else [])
-            .order_by("item_id", "id")
-            .values_list(*ANNOTATION_FIELDS)
-        )
-        for row in rows.iterator(chunk_size=5000):
-            annotation = _annotation_dict(row)
-            by_item[annotation["itemId"]].append(annotation)
+        if with_annotations:
+            dataset_id = page[0].dataset_id
+            for row in _annotation_rows(list(by_item), full=full_json):
+                by_item[row[1]].append(_annotation_dict(row, dataset_id, emails))
         for item in page:
-            annotations = by_item[item.pk]
-            for annotation in annotations:
-                annotation["datasetId"] = item.dataset_id
             image = storage.media_path(item.blob.relative_path) if item.blob_id else None
-            yield ExportItem(item=item_json(item), annotations=annotations, image_path=image)
+            yield ExportItem(item=item_json(item), annotations=by_item[item.pk], image_path=image)
             done += 1
         progress.update(100 * done / max(total, 1))
 
@@ -211,7 +238,11 @@ def export_to_path(
         writer.write(
             counted(
                 stream_items(
-                    items, progress=progress or SilentProgress(), total=total, with_annotations=include_annotations
+                    items,
+                    progress=progress or SilentProgress(),
+                    total=total,
+                    with_annotations=include_annotations,
+                    full_json=getattr(writer, "full_annotation_json", True),
                 )
             ),
             ExportArchive(archive),

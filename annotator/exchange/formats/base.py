@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import orjson
+
 
 class FormatError(Exception):
     """A file the reader cannot parse at all (malformed JSON/XML, missing required file)."""
@@ -199,7 +201,7 @@ class ImportSource:
     def read_json(self, name: str) -> Any:
         """Parsed JSON, or FormatError naming the entry and the parser's complaint."""
         try:
-            return json.loads(self.read_bytes(name))
+            return orjson.loads(self.read_bytes(name))
         except (UnicodeDecodeError, ValueError) as exc:
             raise FormatError(name, f"malformed JSON ({exc})") from exc
 
@@ -225,6 +227,9 @@ class Format(Protocol):
     name: str  # "dataloop", "coco", "yolo", "voc", "masks"
     title: str  # shown in the dialogs: "COCO (instances)"
     supports_import: bool
+    # False when the files only need an annotation's id, type, label, coordinates, metadata,
+    # description, itemId and datasetId: the engine then skips authors, dates and urls.
+    full_annotation_json: bool
 
     def write(self, items: Iterable[ExportItem], archive: ExportArchive, context: ExportContext) -> None: ...
 
