@@ -2,6 +2,7 @@
 pixel convention, our extras (polygons, rotated boxes, attributes) coming back, and the
 import's refusals, each naming its file and object."""
 
+import io
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -420,3 +421,146 @@ def test_import_refuses_an_archive_without_annotation_files(tmp_path):
         read_all(path)
 
     assert error.value.entry == "Annotations/"
+
+
+# --- through the engine --------------------------------------------------------------------------
+def _annotate_for_voc(user, item):
+    from annotator.annotations.services import annotations_create
+
+    annotations_create(
+        user=user,
+        item_id=item.id,
+        annotations=[
+            {
+                "type": "box",
+                "label": "cat",
+                "coordinates": [{"x": 1, "y": 2}, {"x": 10, "y": 12}],
+                "metadata": {"system": {"attributes": {"occluded": True, "breed": "tabby", "note": "12"}}},
+            },
+            {
+                "type": "box",
+                "label": "dog",
+                "coordinates": [{"x": 20, "y": 10}, {"x": 40, "y": 18}, 30],
+                "metadata": {"system": {"attributes": {"occluded": False, "age": 3}}},
+            },
+            {
+                "type": "segment",
+                "label": "road",
+                "coordinates": [
+                    [{"x": 1, "y": 1}, {"x": 30.33, "y": 1}, {"x": 30, "y": 20.67}],
+                    [{"x": 5, "y": 5}, {"x": 9, "y": 5}, {"x": 9, "y": 9}],
+                ],
+            },
+            {"type": "point", "label": "cat", "coordinates": {"x": 3, "y": 4}},
+        ],
+    )
+
+
+def _contents(item) -> list[tuple]:
+    """(type, label, coordinates rounded to 1e-9, attributes) of the item's boxes and polygons."""
+    from annotator.annotations.models import Annotation
+
+    def rounded(value):
+        if isinstance(value, float):
+            return round(value, 9)
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        return value
+
+    return sorted(
+        (
+            a.type,
+            a.label,
+            repr(rounded(a.coordinates)),
+            repr(sorted(a.metadata["system"].get("attributes", {}).items())),
+        )
+        for a in Annotation.objects.filter(item=item, type__in=("box", "segment"))
+    )
+
+
+@pytest.mark.django_db
+def test_engine_round_trip_with_images(dataset, item, fresh_dataset, members, tmp_path):
+    # given an item with a box, a rotated box, a two-ring polygon (all with attributes) and a point
+    from annotator.datasets.models import Item
+    from annotator.exchange.exporting import export_to_path
+    from annotator.exchange.importing import import_from_path
+
+    owner = members["owner"]
+    _annotate_for_voc(owner, item)
+    archive = tmp_path / "voc.zip"
+
+    # when it is exported as VOC with its image and imported into an empty dataset
+    export_to_path(user=owner, dataset_id=dataset.id, format_name="voc", path=archive, include_images=True)
+    report = import_from_path(
+        user=owner, dataset_id=fresh_dataset.id, format_name="voc", path=archive, filename="voc.zip"
+    )
+
+    # then the boxes, the rotated box, the polygon and the typed attributes come back; the point does not
+    assert report["itemsCreated"] == 1 and report["rejectedCount"] == 0 and report["annotationsImported"] == 3
+    copy = Item.objects.get(dataset=fresh_dataset, filename="/photos/a.png")
+    assert _contents(copy) == _contents(item)
+
+
+@pytest.mark.django_db
+def test_engine_matches_existing_items_when_images_are_not_included(dataset, item, fresh_dataset, members, tmp_path):
+    # given the same image already in the target dataset, and an export without images
+    from annotator.datasets import services as datasets
+    from annotator.exchange.exporting import export_to_path
+    from annotator.exchange.importing import import_from_path
+    from tests.exchange.conftest import HEIGHT, WIDTH
+
+    owner = members["owner"]
+    _annotate_for_voc(owner, item)
+    target, _op = datasets.item_upload(
+        user=owner, dataset_id=fresh_dataset.id, path="/photos/a.png", fileobj=io.BytesIO(png(WIDTH, HEIGHT))
+    )
+    archive = tmp_path / "voc.zip"
+    export_to_path(user=owner, dataset_id=dataset.id, format_name="voc", path=archive)
+
+    # when the annotations are imported
+    report = import_from_path(
+        user=owner, dataset_id=fresh_dataset.id, format_name="voc", path=archive, filename="voc.zip"
+    )
+
+    # then they land on the item with that path
+    assert report["itemsMatched"] == 1 and report["itemsCreated"] == 0
+    assert _contents(target) == _contents(item)
+
+
+@pytest.mark.django_db
+def test_engine_rejects_a_bad_file_and_leaves_the_dataset_unchanged(fresh_dataset, members, tmp_path):
+    # given a good annotation file and one with an inverted box, each with its image
+    from annotator.annotations.models import Annotation
+    from annotator.datasets.models import Item
+    from annotator.exchange.importing import ImportRejected, import_from_path
+
+    def document(name, xmin, xmax):
+        return (
+            f"<annotation><filename>{name}</filename><size><width>{W}</width><height>{H}</height></size>"
+            f"<object><name>cat</name><bndbox><xmin>{xmin}</xmin><ymin>1</ymin><xmax>{xmax}</xmax><ymax>9</ymax>"
+            "</bndbox></object></annotation>"
+        )
+
+    path = zip_of(
+        tmp_path,
+        {
+            "Annotations/ok.xml": document("ok.png", 1, 9),
+            "JPEGImages/ok.png": png(W, H, (1, 2, 3)),
+            "Annotations/bad.xml": document("bad.png", 9, 1),
+            "JPEGImages/bad.png": png(W, H, (4, 5, 6)),
+        },
+    )
+
+    # when it is imported
+    with pytest.raises(ImportRejected) as rejected:
+        import_from_path(
+            user=members["owner"], dataset_id=fresh_dataset.id, format_name="voc", path=path, filename="bad.zip"
+        )
+
+    # then the report names the file and object, and nothing was created
+    [only] = rejected.value.report["rejected"]
+    assert only["entry"] == "Annotations/bad.xml: object[1]" and "inverted box" in only["reason"]
+    assert not Item.objects.filter(dataset=fresh_dataset).exists()
+    assert not Annotation.objects.filter(dataset=fresh_dataset).exists()

@@ -1,6 +1,7 @@
 """YOLO (Ultralytics layout): export of boxes and polygons, import back to pixels, and the
 import's refusals, each naming its file and line."""
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -401,3 +402,127 @@ def test_import_refuses_a_missing_or_malformed_data_yaml(tmp_path, files, entry,
         read_all(path)
 
     assert error.value.entry == entry and reason in error.value.reason
+
+
+# --- through the engine --------------------------------------------------------------------------
+def _annotate_for_yolo(user, item):
+    from annotator.annotations.services import annotations_create
+
+    annotations_create(
+        user=user,
+        item_id=item.id,
+        annotations=[
+            {"type": "box", "label": "cat", "coordinates": [{"x": 1.25, "y": 2.5}, {"x": 10.75, "y": 12}]},
+            {"type": "box", "label": "dog", "coordinates": [{"x": 0, "y": 0}, {"x": 64, "y": 48}]},
+            {
+                "type": "segment",
+                "label": "road",
+                "coordinates": [
+                    [{"x": 1, "y": 1}, {"x": 30.33, "y": 1}, {"x": 30, "y": 20.67}],
+                    [{"x": 5, "y": 5}, {"x": 9, "y": 5}, {"x": 9, "y": 9}],
+                ],
+            },
+            {"type": "point", "label": "cat", "coordinates": {"x": 3, "y": 4}},
+            {"type": "class", "label": "scene.day", "coordinates": []},
+        ],
+    )
+
+
+def _shapes(item) -> list[tuple]:
+    """The item's boxes and polygons as (type, label, points), sorted."""
+    from annotator.annotations.models import Annotation
+
+    shapes = []
+    for a in Annotation.objects.filter(item=item, type__in=("box", "segment")):
+        rings = a.coordinates if a.type == "segment" else [a.coordinates]
+        shapes.append((a.type, a.label, [[(p["x"], p["y"]) for p in ring] for ring in rings]))
+    return sorted(shapes)
+
+
+@pytest.mark.django_db
+def test_engine_round_trip_with_images(dataset, item, fresh_dataset, members, tmp_path):
+    # given an item with boxes, a two-ring polygon, a point and a classification
+    from annotator.datasets.models import Item
+    from annotator.exchange.exporting import export_to_path
+    from annotator.exchange.importing import import_from_path
+
+    owner = members["owner"]
+    _annotate_for_yolo(owner, item)
+    archive = tmp_path / "yolo.zip"
+
+    # when it is exported as YOLO with its image and imported into an empty dataset
+    export_to_path(user=owner, dataset_id=dataset.id, format_name="yolo", path=archive, include_images=True)
+    report = import_from_path(
+        user=owner, dataset_id=fresh_dataset.id, format_name="yolo", path=archive, filename="yolo.zip"
+    )
+
+    # then the item is created with the boxes exact and each polygon ring as its own polygon;
+    # the point and the classification are not in YOLO
+    assert report["itemsCreated"] == 1 and report["rejectedCount"] == 0 and report["annotationsImported"] == 4
+    copy = Item.objects.get(dataset=fresh_dataset, filename="/photos/a.png")
+    original = _shapes(item)
+    rings = [(kind, label, [ring]) for kind, label, coords in original if kind == "segment" for ring in coords]
+    assert _shapes(copy) == sorted([shape for shape in original if shape[0] == "box"] + rings)
+
+
+@pytest.mark.django_db
+def test_engine_import_of_labels_alone_uses_the_existing_items_size(dataset, item, fresh_dataset, members, tmp_path):
+    # given the same image already in the target dataset, and an export without images
+    from annotator.datasets import services as datasets
+    from annotator.exchange.exporting import export_to_path
+    from annotator.exchange.importing import import_from_path
+    from tests.exchange.conftest import HEIGHT, WIDTH
+
+    owner = members["owner"]
+    _annotate_for_yolo(owner, item)
+    target, _op = datasets.item_upload(
+        user=owner,
+        dataset_id=fresh_dataset.id,
+        path="/photos/a.png",
+        fileobj=io.BytesIO(png(WIDTH, HEIGHT)),
+    )
+    archive = tmp_path / "yolo.zip"
+    export_to_path(user=owner, dataset_id=dataset.id, format_name="yolo", path=archive)
+
+    # when the labels are imported
+    report = import_from_path(
+        user=owner, dataset_id=fresh_dataset.id, format_name="yolo", path=archive, filename="yolo.zip"
+    )
+
+    # then they land on that item (matched by its path without extension), placed in its pixels
+    assert report["itemsMatched"] == 1 and report["itemsCreated"] == 0 and report["annotationsImported"] == 4
+    original = _shapes(item)
+    rings = [(kind, label, [ring]) for kind, label, coords in original if kind == "segment" for ring in coords]
+    assert _shapes(target) == sorted([shape for shape in original if shape[0] == "box"] + rings)
+
+
+@pytest.mark.django_db
+def test_engine_rejects_a_bad_label_file_and_leaves_the_dataset_unchanged(fresh_dataset, members, tmp_path):
+    # given a good item and an item whose label file has a bad second line
+    from annotator.annotations.models import Annotation
+    from annotator.datasets.models import Item
+    from annotator.exchange.importing import ImportRejected, import_from_path
+
+    path = zip_of(
+        tmp_path,
+        {
+            "data.yaml": "names: [cat, dog]\n",
+            "images/ok.png": png(W, H, (1, 2, 3)),
+            "labels/ok.txt": "0 0.5 0.5 0.2 0.2\n",
+            "images/bad.png": png(W, H, (4, 5, 6)),
+            "labels/bad.txt": "1 0.5 0.5 0.2 0.2\n2 0.5 0.5 0.2 0.2\n",
+        },
+    )
+
+    # when it is imported
+    with pytest.raises(ImportRejected) as rejected:
+        import_from_path(
+            user=members["owner"], dataset_id=fresh_dataset.id, format_name="yolo", path=path, filename="bad.zip"
+        )
+
+    # then the report names the file and line, and nothing was created
+    assert rejected.value.report["rejected"] == [
+        {"entry": "labels/bad.txt: line 2", "reason": "class id 2 is not in data.yaml's names"}
+    ]
+    assert not Item.objects.filter(dataset=fresh_dataset).exists()
+    assert not Annotation.objects.filter(dataset=fresh_dataset).exists()

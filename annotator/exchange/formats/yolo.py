@@ -118,7 +118,9 @@ class YoloFormat:
         if not label_files and not images:
             raise FormatError(LABELS + "/", "no label files (labels/<name>.txt) and no images next to data.yaml")
         size_of: SizeOf | None = context.options.get("size_of")
-        for stem in sorted(set(label_files) | set(images)):
+        stems = sorted(set(label_files) | set(images))
+        context.expected_items = len(stems)
+        for stem in stems:
             yield from self._read_item(source, stem, label_files.get(stem), images.get(stem), names, size_of)
 
     def _read_item(
