@@ -260,3 +260,19 @@ def test_import_refuses_unsafe_archives_before_anything(fresh_dataset, members, 
     assert refused.value.status_code == 400 and "unsafe entries" in str(refused.value.detail)
     assert not Item.objects.filter(dataset=fresh_dataset).exists()
     assert not Command.objects.exists()
+
+
+def test_a_rotated_box_overhanging_the_image_round_trips(dataset, item, fresh_dataset, members, tmp_path):
+    # given a box turned 90 degrees whose unturned corners lie outside the 64x48 image (its centre is inside)
+    owner = members["owner"]
+    turned = {"type": "box", "label": "cat", "coordinates": [{"x": 40, "y": 20}, {"x": 70, "y": 28}, 90]}
+    annotations_create(user=owner, item_id=item.id, annotations=[turned])
+    archive = tmp_path / "turned.zip"
+    export_to_path(user=owner, dataset_id=dataset.id, format_name="dataloop", path=archive, include_images=True)
+
+    # when it is imported
+    import_from_path(user=owner, dataset_id=fresh_dataset.id, format_name="dataloop", path=archive, filename="t.zip")
+
+    # then it is accepted unchanged: only an unturned shape's points must lie inside
+    (copy,) = Annotation.objects.filter(dataset=fresh_dataset)
+    assert copy.coordinates == Annotation.objects.get(item=item).coordinates

@@ -44,6 +44,7 @@ class DataloopFormat:
     name = "dataloop"
     title = "Dataloop JSON"
     supports_import = True
+    full_annotation_json = True  # one item document each, as the API gives it
 
     def write(self, items: Iterable[ExportItem], archive: ExportArchive, context: ExportContext) -> None:
         colors = {label.tag: hex_to_rgb(label.color or None) for label in context.labels}

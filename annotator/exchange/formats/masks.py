@@ -296,6 +296,7 @@ class MasksFormat:
     name = "masks"
     title = "Semantic PNG masks"
     supports_import = True
+    full_annotation_json = False  # the files hold geometry, labels and attributes only
 
     def write(self, items: Iterable[ExportItem], archive: ExportArchive, context: ExportContext) -> None:
         table = ColorTable(context.labels)

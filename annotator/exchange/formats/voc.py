@@ -61,6 +61,7 @@ class VocFormat:
     name = "voc"
     title = "Pascal VOC XML"
     supports_import = True
+    full_annotation_json = False  # the files hold geometry, labels and attributes only
 
     # --- export ----------------------------------------------------------------------------------
     def write(self, items: Iterable[ExportItem], archive: ExportArchive, context: ExportContext) -> None:

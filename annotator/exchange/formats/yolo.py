@@ -57,6 +57,7 @@ class YoloFormat:
     name = "yolo"
     title = "YOLO (detection and segmentation)"
     supports_import = True
+    full_annotation_json = False  # the files hold geometry, labels and attributes only
 
     # --- export ----------------------------------------------------------------------------------
     def write(self, items: Iterable[ExportItem], archive: ExportArchive, context: ExportContext) -> None:
