@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "annotator.datasets",
     "annotator.annotations",
     "annotator.tasks",
+    "annotator.exchange",
 ]
 
 MIDDLEWARE = [

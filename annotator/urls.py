@@ -8,10 +8,11 @@ from annotator.annotations.urls import api_urlpatterns as annotations_api
 from annotator.core.health import healthz
 from annotator.core.urls import api_urlpatterns as core_api
 from annotator.datasets.urls import api_urlpatterns as datasets_api
+from annotator.exchange.urls import api_urlpatterns as exchange_api
 from annotator.ontologies.urls import api_urlpatterns as ontologies_api
 from annotator.tasks.urls import api_urlpatterns as tasks_api
 
-api_v1 = [*accounts_api, *core_api, *datasets_api, *ontologies_api, *annotations_api, *tasks_api]
+api_v1 = [*accounts_api, *core_api, *datasets_api, *ontologies_api, *annotations_api, *tasks_api, *exchange_api]
 
 urlpatterns = [
     path("token", TokenView.as_view(), name="token"),

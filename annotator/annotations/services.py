@@ -214,6 +214,18 @@ def _create(ctx: WriteContext, raw: Any, where: str, *, action: str = Annotation
     return annotation
 
 
+def annotation_build(ctx: WriteContext, raw: Any, where: str) -> Annotation:
+    """An unsaved, checked annotation for `ctx.item` (imports insert these in bulk through
+    `annotations_insert`); BadRequest naming `where` and the field if it is invalid."""
+    if not isinstance(raw, dict):
+        raise BadRequest(f"{where}: an annotation is an object.", details={"field": where})
+    fields = _clean(ctx, raw, where)
+    _check_status_change(ctx, None, fields["metadata"]["system"].get("status"), where)
+    return Annotation(
+        id=new_id(), item=ctx.item, dataset_id=ctx.item.dataset_id, creator=ctx.user, updated_by=ctx.user, **fields
+    )
+
+
 def _flush(ctx: WriteContext) -> None:
     """Insert the annotations created so far, in one statement."""
     if ctx.pending:
@@ -579,7 +591,6 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
         targets.setdefault(source_id, []).append(target)
     seen: dict[str, set[str]] = {}
     copies: list[Annotation] = []
-    changes: list[AnnotationChange] = []
     id_map: dict[tuple[str, str], str] = {}
     sources = Annotation.objects.filter(item_id__in=list(targets)).order_by("item_id", "id")
     for annotation in sources.iterator(chunk_size=2000):
@@ -615,44 +626,52 @@ def annotations_copy(*, user: User, pairs: list[tuple[str, Item]]) -> int:
         system = copy.metadata.get("system") or {}
         if system.get("parentId"):
             system["parentId"] = id_map.get((copy.item_id, system["parentId"]), system["parentId"])
-        changes.append(
-            AnnotationChange(
-                annotation_id=copy.id,
-                item_id=copy.item_id,
-                action=AnnotationChange.Action.CREATED,
-                version=1,
-                before=None,
-                after={
-                    "id": copy.id,
-                    "type": copy.type,
-                    "label": copy.label,
-                    "coordinates": copy.coordinates,
-                    "metadata": copy.metadata,
-                    "description": copy.description,
-                    "version": 1,
-                    "itemId": copy.item_id,
-                    "datasetId": copy.dataset_id,
-                },
-                actor=user,
-            )
+    annotations_insert(user=user, annotations=copies, items=[target for _source, target in pairs])
+    return len(copies)
+
+
+def annotations_insert(*, user: User, annotations: list[Annotation], items: list[Item]) -> None:
+    """Insert checked annotations onto `items` in bulk (copies, imports), with their history
+    rows, the items' counts and `annotated` flags, and the datasets' annotated counts. The
+    caller holds the transaction; `items` are the rows the annotations belong to."""
+    changes = [
+        AnnotationChange(
+            annotation_id=annotation.id,
+            item_id=annotation.item_id,
+            action=AnnotationChange.Action.CREATED,
+            version=1,
+            before=None,
+            after={
+                "id": annotation.id,
+                "type": annotation.type,
+                "label": annotation.label,
+                "coordinates": annotation.coordinates,
+                "metadata": annotation.metadata,
+                "description": annotation.description,
+                "version": 1,
+                "itemId": annotation.item_id,
+                "datasetId": annotation.dataset_id,
+            },
+            actor=user,
         )
-    Annotation.objects.bulk_create(copies, batch_size=1000)
+        for annotation in annotations
+    ]
+    Annotation.objects.bulk_create(annotations, batch_size=1000)
     AnnotationChange.objects.bulk_create(changes, batch_size=1000)
     per_item: dict[str, int] = {}
-    for copy in copies:
-        per_item[copy.item_id] = per_item.get(copy.item_id, 0) + 1
-    newly_annotated: dict[str, int] = {}
+    for annotation in annotations:
+        per_item[annotation.item_id] = per_item.get(annotation.item_id, 0) + 1
     for item_id, count in per_item.items():
         Item.objects.filter(pk=item_id).update(annotations_count=F("annotations_count") + count, annotated=True)
-    for _source, target in pairs:
+    newly_annotated: dict[str, int] = {}
+    for target in {item.id: item for item in items}.values():
         if target.id in per_item and not target.annotated:
             target.annotated = True
             newly_annotated[target.dataset_id] = newly_annotated.get(target.dataset_id, 0) + 1
     for dataset_id, count in newly_annotated.items():
         Dataset.objects.filter(pk=dataset_id).update(annotated_count=F("annotated_count") + count)
-    for dataset_id in {target.dataset_id for _source, target in pairs if target.id in per_item}:
+    for dataset_id in {item.dataset_id for item in items if item.id in per_item}:
         dataset_items_changed(dataset_id=dataset_id)
-    return len(copies)
 
 
 def annotations_clear(*, user: User, item: Item) -> None:

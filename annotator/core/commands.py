@@ -31,7 +31,12 @@ _HANDLERS: dict[str, CommandHandler] = {}
 
 
 class CommandFailed(Exception):
-    """Raised by a handler to fail its command with a message meant for the user."""
+    """Raised by a handler to fail its command with a message meant for the user, and
+    optionally a result (an import's report of what it rejected) kept on the command."""
+
+    def __init__(self, message: str, *, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def command_handler(command_type: str) -> Callable[[CommandHandler], CommandHandler]:
@@ -140,8 +145,10 @@ def _finish(command: Command, *, status: str, error: str = "", result: dict | No
     fields = ["status", "error", "finished_at", "updated_at"]
     if status == Command.Status.SUCCESS:
         command.progress = 100
+        fields.append("progress")
+    if status == Command.Status.SUCCESS or result is not None:
         command.result = result or {}
-        fields += ["progress", "result"]
+        fields.append("result")
     command.save(update_fields=fields)
     _announce(command)
 
@@ -176,7 +183,7 @@ def command_execute(*, command_id: str) -> None:
     try:
         result = handler(command, Progress(command))
     except CommandFailed as exc:
-        _finish(command, status=Command.Status.FAILED, error=str(exc))
+        _finish(command, status=Command.Status.FAILED, error=str(exc), result=exc.result)
     except Exception as exc:
         logger.exception("command %s (%s) failed", command.id, command.type)
         _finish(command, status=Command.Status.FAILED, error=f"{type(exc).__name__}: {exc}")

@@ -18,6 +18,9 @@ class Dataset(models.Model):
     # Bumped in the same transaction by every write to the dataset's items, so that an item
     # count remembered under a version stays exact until the next write (selectors.item_page).
     items_version = models.PositiveBigIntegerField(default=0)
+    # The project's "Binaries" dataset (Dataloop's name): export zips are stored there as items,
+    # so that dtlpy downloads them as items. Lists and pages leave it out.
+    system = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,7 +15,7 @@ ITEM_RELATED = ("creator", "updated_by")
 
 def dataset_list(*, user: User, project_ids: list[str] | None = None) -> QuerySet[Dataset]:
     member_of = Membership.objects.filter(user=user).values("project_id")
-    queryset = Dataset.objects.filter(project_id__in=member_of).select_related("creator")
+    queryset = Dataset.objects.filter(project_id__in=member_of, system=False).select_related("creator")
     if project_ids:
         queryset = queryset.filter(project_id__in=project_ids)
     return queryset.order_by("id")

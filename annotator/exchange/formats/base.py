@@ -157,6 +157,7 @@ class ImportContext:
     # declares them here, and the engine adds the missing ones to the ontology if allowed.
     declared: dict[str, Label] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # format-specific options from the request
+    expected_items: int | None = None  # how many items the file holds, if the reader knows (progress)
 
     def declare(self, tag: str, color: str | None = None) -> None:
         if tag not in self.declared:

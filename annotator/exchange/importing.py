@@ -1,0 +1,447 @@
+"""Imports: a format's reader streams items and annotations out of an uploaded file; each is
+matched to an item of the dataset (or creates one from an image in the zip), checked against
+the recipe and the image, and inserted in bulk with its history.
+
+All or nothing: the whole import runs in one transaction. Every entry is checked even after
+a first rejection, so the report names every bad entry; if there is any, the transaction is
+rolled back and the dataset is as it was (blobs stored on the way are released again).
+Labels missing from the ontology are added (`missing_labels="add"`) or rejected ("refuse").
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from annotator.accounts.models import User
+from annotator.annotations.geometry import NOTE
+from annotator.annotations.models import Annotation
+from annotator.annotations.services import WriteContext, annotation_build, annotations_insert
+from annotator.annotations.validation import dataset_recipe, recipe_rules
+from annotator.core.commands import CommandFailed, Progress, SilentProgress, command_handler
+from annotator.core.errors import ApiError, BadRequest
+from annotator.core.models import Command
+from annotator.datasets import storage
+from annotator.datasets.archives import archive_entries
+from annotator.datasets.commands import _start_with_upload
+from annotator.datasets.models import Blob, Dataset, Item
+from annotator.datasets.paths import normalize_path
+from annotator.datasets.services import blobs_release, dataset_require, item_upload
+from annotator.exchange.exporting import clean_format
+from annotator.exchange.formats import get_format
+from annotator.exchange.formats.base import FormatError, ImportContext, ImportItem, ImportSource, Label, Rejection
+
+BATCH = 200
+MISSING_LABEL_MODES = ("add", "refuse")
+MAX_REPORTED = 1000
+# A shape may overhang the image by rounding only (YOLO's six decimals, VOC's integers).
+OUTSIDE_TOLERANCE = 0.5
+FALLBACK_COLORS = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6")
+
+
+class ImportRejected(Exception):
+    """The file had bad entries; nothing was imported. `report` names each one."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__(f"{report['rejectedCount']} entries rejected; nothing was imported.")
+        self.report = report
+
+
+class _RollBack(Exception):
+    pass
+
+
+@dataclass
+class _Run:
+    user: User
+    dataset: Dataset
+    source: ImportSource
+    context: ImportContext
+    missing_labels: str
+    rules: Any
+    role: str
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    rejected_count: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    labels_added: dict[str, str] = field(default_factory=dict)  # tag -> colour
+    items_created: int = 0
+    items_matched: int = 0
+    annotations: int = 0
+    blobs: set[str] = field(default_factory=set)
+
+    def reject(self, entry: str, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REPORTED:
+            self.rejected.append({"entry": entry, "reason": reason})
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "itemsCreated": self.items_created,
+            "itemsMatched": self.items_matched,
+            "annotationsImported": self.annotations,
+            "labelsAdded": sorted(self.labels_added),
+            "skipped": self.skipped[:MAX_REPORTED],
+            "skippedCount": len(self.skipped),
+            "rejected": self.rejected,
+            "rejectedCount": self.rejected_count,
+        }
+
+
+def clean_missing_labels(value: Any) -> str:
+    if value not in MISSING_LABEL_MODES:
+        raise BadRequest(
+            f"missingLabels must be one of {', '.join(MISSING_LABEL_MODES)}.", details={"field": "missingLabels"}
+        )
+    return value
+
+
+def _open_source(path: Path, filename: str) -> ImportSource:
+    if zipfile.is_zipfile(path):
+        archive_entries(path, target_dir="/")  # zip slip, links, bombs: a 400 naming the entries
+        return ImportSource(path)
+    return ImportSource(path, single_name=posixpath.basename(filename) or "upload")
+
+
+def import_from_path(
+    *,
+    user: User,
+    dataset_id: str,
+    format_name: str,
+    path: Path,
+    filename: str,
+    missing_labels: str = "add",
+    options: dict[str, Any] | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Import the file at `path` (a zip, or a single file named `filename`) into the dataset:
+    the report on success, ImportRejected (nothing imported) if any entry is bad."""
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="import.create")
+    reader = get_format(clean_format(format_name))
+    if not reader.supports_import:
+        raise BadRequest(f"The {format_name} format cannot be imported.", details={"field": "format"})
+    progress = progress or SilentProgress()
+    source = _open_source(path, filename)
+    rules = recipe_rules(dataset)
+    labels = [Label(tag=tag, color=value.get("color") or "") for tag, value in rules.labels.items()]
+    sizes = _ItemSizes(dataset)
+    context = ImportContext(labels=labels, options={**(options or {}), "size_of": sizes.size_of})
+    run = _Run(
+        user=user,
+        dataset=dataset,
+        source=source,
+        context=context,
+        missing_labels=clean_missing_labels(missing_labels),
+        rules=rules,
+        role=dataset.project.viewer_role,
+    )
+    expected = max(1, len(source.names))
+    try:
+        with transaction.atomic():
+            Dataset.objects.select_for_update().filter(pk=dataset.pk).first()  # one import at a time per dataset
+            batch: list[ImportItem] = []
+            seen = 0
+            try:
+                for entry in reader.read(source, context):
+                    if isinstance(entry, Rejection):
+                        run.reject(entry.entry, entry.reason)
+                        continue
+                    batch.append(entry)
+                    if len(batch) >= BATCH:
+                        seen += len(batch)
+                        _write_batch(run, batch)
+                        batch = []
+                        progress.update(min(95, 100 * seen / max(expected, context.expected_items or 0, seen)))
+            except FormatError as exc:
+                run.reject(exc.entry, exc.reason)
+            if batch:
+                _write_batch(run, batch)
+            if run.rejected_count:
+                raise _RollBack()
+            _add_labels(run)
+    except _RollBack:
+        _release(run)
+        raise ImportRejected(run.report()) from None
+    except BaseException:
+        _release(run)
+        raise
+    finally:
+        source.close()
+    return run.report()
+
+
+def _release(run: _Run) -> None:
+    """Remove the bytes stored for images before the rollback: a blob whose row was rolled
+    back is unknown to the database, one that existed before is released if now unused."""
+    for sha256 in sorted(run.blobs):
+        blob = Blob(sha256=sha256)
+        if Blob.objects.filter(pk=sha256).exists():
+            blobs_release(sha256s=[sha256])
+        else:
+            storage.remove(blob.relative_path)
+            storage.remove(blob.thumbnail_relative_path)
+
+
+class _ItemSizes:
+    """Existing items' sizes by path, for readers whose coordinates are relative (YOLO)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def size_of(self, filename: str) -> tuple[int, int] | None:
+        item = _match_one(self.dataset, filename)
+        if item is None:
+            return None
+        width, height = _size(item)
+        return (width, height) if width and height else None
+
+
+def _size(item: Item) -> tuple[int | None, int | None]:
+    system = (item.metadata or {}).get("system") or {}
+    return system.get("width"), system.get("height")
+
+
+def _path(filename: str) -> str:
+    return normalize_path("/" + filename.lstrip("/"))
+
+
+def _match_one(dataset: Dataset, filename: str) -> Item | None:
+    """The dataset's item for a path a file names: the same full path; else the only item
+    with that name; else, for a name without extension (YOLO, masks), the only item whose
+    path is that stem plus an extension."""
+    try:
+        path = _path(filename)
+    except BadRequest:
+        return None
+    files = Item.objects.filter(dataset=dataset, type=Item.Type.FILE)
+    item = files.filter(filename=path).first()
+    if item is not None:
+        return item
+    name = posixpath.basename(path)
+    candidates = list(files.filter(name=name)[:2])
+    if len(candidates) == 1:
+        return candidates[0]
+    if "." not in name:
+        with_extension = files.filter(filename__startswith=f"{path}.")[:3]
+        candidates = [i for i in with_extension if "/" not in i.filename[len(path) :]]
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
+
+
+def _write_batch(run: _Run, batch: list[ImportItem]) -> None:
+    targets: list[tuple[ImportItem, Item]] = []
+    for entry in batch:
+        item = _target(run, entry)
+        if item is not None:
+            targets.append((entry, item))
+    built: list[Annotation] = []
+    items: list[Item] = []
+    for entry, item in targets:
+        annotations = _build(run, entry, item)
+        if annotations:
+            built += annotations
+            items.append(item)
+    if run.rejected_count:
+        return  # the import will be rolled back; keep checking, stop writing
+    annotations_insert(user=run.user, annotations=built, items=items)
+    run.annotations += len(built)
+
+
+def _target(run: _Run, entry: ImportItem) -> Item | None:
+    where = entry.entry or entry.filename
+    item = _match_one(run.dataset, entry.filename)
+    if item is None and entry.image_entry:
+        try:
+            path = _path(entry.filename)
+            with run.source.open(entry.image_entry) as stream:
+                item, op = item_upload(
+                    user=run.user,
+                    dataset_id=run.dataset.id,
+                    path=path,
+                    fileobj=stream,
+                    original_name=posixpath.basename(path),
+                    metadata=entry.item_metadata if isinstance(entry.item_metadata, dict) else None,
+                    mode="skip",
+                )
+        except ApiError as exc:
+            run.reject(entry.image_entry, str(exc.detail))
+            return None
+        if op == "created":
+            run.blobs.add(item.blob_id)
+            run.items_created += 1
+        else:
+            run.items_matched += 1
+    elif item is not None:
+        run.items_matched += 1
+    if item is None:
+        if entry.annotations:
+            run.skipped.append({"entry": where, "reason": f"no item {entry.filename!r} in the dataset"})
+        return None
+    width, height = _size(item)
+    if entry.width and entry.height and width and height and (entry.width, entry.height) != (width, height):
+        run.reject(where, f"the file says {entry.width}x{entry.height}; the image is {width}x{height}")
+        return None
+    return item
+
+
+def _build(run: _Run, entry: ImportItem, item: Item) -> list[Annotation]:
+    ctx = WriteContext(user=run.user, item=item, rules=run.rules, role=run.role)
+    width, height = _size(item)
+    built: list[Annotation] = []
+    new_ids: dict[Any, str] = {}
+    parents: list[tuple[Annotation, Any, str]] = []
+    for index, raw in enumerate(entry.annotations):
+        where = entry.origins[index] if index < len(entry.origins) else f"{entry.entry}: annotations[{index}]"
+        if not isinstance(raw, dict):
+            run.reject(where, "an annotation is an object")
+            continue
+        if not _label_known(run, raw):
+            run.reject(where, f"label {raw.get('label')!r} is not in the ontology")
+            continue
+        if width and height and raw.get("type") != NOTE and _outside(raw.get("coordinates"), width, height):
+            run.reject(where, f"coordinates fall outside the {width}x{height} image")
+            continue
+        system = ((raw.get("metadata") or {}).get("system") or {}) if isinstance(raw.get("metadata"), dict) else {}
+        parent = system.get("parentId") if isinstance(system, dict) else None
+        if parent is not None:
+            unlinked = {k: v for k, v in system.items() if k != "parentId"}
+            raw = {**raw, "metadata": {**raw["metadata"], "system": unlinked}}
+        try:
+            annotation = annotation_build(ctx, raw, where)
+        except ApiError as exc:
+            run.reject(where, str(exc.detail).removeprefix(f"{where}: "))
+            continue
+        if raw.get("id") is not None:
+            new_ids[raw["id"]] = annotation.id
+        if parent is not None:
+            parents.append((annotation, parent, where))
+        built.append(annotation)
+    for annotation, parent, where in parents:
+        if parent not in new_ids:
+            run.reject(where, f"parentId {parent!r} is not an annotation of this item in the file")
+            continue
+        annotation.metadata["system"]["parentId"] = new_ids[parent]
+    return built
+
+
+def _label_known(run: _Run, raw: dict[str, Any]) -> bool:
+    """True if the recipe has the label, or it may be (and now is) added."""
+    label = raw.get("label")
+    if not run.rules.has_recipe or raw.get("type") == NOTE or not isinstance(label, str) or not label.strip():
+        return True  # no recipe to check against, or annotation_build names the problem
+    label = label.strip()
+    if label in run.rules.labels:
+        return True
+    if run.missing_labels == "refuse":
+        return False
+    declared = run.context.declared.get(label)
+    color = (declared.color if declared else "") or FALLBACK_COLORS[len(run.labels_added) % len(FALLBACK_COLORS)]
+    run.labels_added[label] = color
+    run.rules.labels[label] = {"tag": label, "color": color}
+    return True
+
+
+def _add_labels(run: _Run) -> None:
+    if not run.labels_added:
+        return
+    from annotator.ontologies.services import ontology_labels_upsert
+
+    recipe = dataset_recipe(run.dataset)
+    ontology = recipe.ontologies.order_by("id").first() if recipe is not None else None
+    if ontology is None:
+        return
+    ontology_labels_upsert(
+        user=run.user,
+        ontology_id=ontology.id,
+        labels=[{"tag": tag, "color": color} for tag, color in sorted(run.labels_added.items())],
+        upsert=True,
+    )
+
+
+def _numbers(value: Any, key: str, out: list[float]) -> None:
+    if isinstance(value, dict):
+        number = value.get(key)
+        if isinstance(number, int | float) and not isinstance(number, bool):
+            out.append(float(number))
+        if "box" in value:  # a note's pin
+            _numbers(value["box"], key, out)
+        if "center" in value:
+            _numbers(value["center"], key, out)
+    elif isinstance(value, list):
+        for element in value:
+            _numbers(element, key, out)
+
+
+def _outside(coordinates: Any, width: int, height: int) -> bool:
+    """Does any point of the shape lie outside the image (beyond rounding)? Imports refuse
+    such shapes rather than clamp them, since they mean the file and the image disagree."""
+    xs: list[float] = []
+    ys: list[float] = []
+    _numbers(coordinates, "x", xs)
+    _numbers(coordinates, "y", ys)
+    low, high_x, high_y = -OUTSIDE_TOLERANCE, width + OUTSIDE_TOLERANCE, height + OUTSIDE_TOLERANCE
+    return any(x < low or x > high_x for x in xs) or any(y < low or y > high_y for y in ys)
+
+
+# --- the command ----------------------------------------------------------------------------------
+def dataset_import_start(
+    *, user: User, dataset_id: str, format_name: str, fileobj, filename: str, missing_labels: str = "add"
+) -> Command:
+    """Spool the upload, check it now (format, options, unsafe zips: 4xx), import as a Command."""
+    dataset = dataset_require(user=user, dataset_id=dataset_id, operation="import.create")
+    name = clean_format(format_name)
+    if not get_format(name).supports_import:
+        raise BadRequest(f"The {name} format cannot be imported.", details={"field": "format"})
+    mode = clean_missing_labels(missing_labels)
+
+    def check(path: Path, size: int) -> dict[str, Any]:
+        if size == 0:
+            raise BadRequest("The file is empty.", code="invalid_import")
+        if zipfile.is_zipfile(path):
+            archive_entries(path, target_dir="/")
+        return {"bytes": size}
+
+    return _start_with_upload(
+        user=user,
+        dataset=dataset,
+        fileobj=fileobj,
+        max_bytes=settings.ARCHIVE_MAX_BYTES,
+        command_type="dataset.import",
+        check=check,
+        spec={"format": name, "missingLabels": mode, "fileName": posixpath.basename(filename or "upload")[:255]},
+    )
+
+
+@command_handler("dataset.import")
+def run_import(command: Command, progress: Progress) -> dict[str, Any]:
+    spec = command.spec
+    user = User.objects.filter(pk=spec["userId"]).first()
+    upload = storage.media_path(spec["file"])
+    if user is None or not Dataset.objects.filter(pk=spec["datasetId"]).exists() or not upload.exists():
+        raise CommandFailed("The dataset, the upload or its uploader is gone.")
+    try:
+        report = import_from_path(
+            user=user,
+            dataset_id=spec["datasetId"],
+            format_name=spec["format"],
+            path=upload,
+            filename=spec["fileName"],
+            missing_labels=spec["missingLabels"],
+            progress=progress,
+        )
+    except ImportRejected as exc:
+        first = exc.report["rejected"][0]
+        raise CommandFailed(
+            f"{exc} First: {first['entry']}: {first['reason']}", result={"report": exc.report}
+        ) from None
+    except ApiError as exc:
+        raise CommandFailed(str(exc.detail)) from None
+    finally:
+        upload.unlink(missing_ok=True)
+    return {"report": report}
