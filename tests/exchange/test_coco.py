@@ -3,6 +3,7 @@ back, and how it refuses bad files."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import zipfile
@@ -10,11 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from pycocotools import mask as coco_mask
 from pycocotools.coco import COCO
 
 from annotator.annotations.masks import Mask, counts_from_string, counts_to_string, mask_decode, mask_encode, runs_of
+from annotator.annotations.models import Annotation
+from annotator.annotations.services import annotations_create
+from annotator.datasets import services as datasets
+from annotator.datasets.models import Item
+from annotator.exchange.exporting import export_to_path
 from annotator.exchange.formats import get_format
 from annotator.exchange.formats.base import (
     ExportArchive,
@@ -28,6 +35,9 @@ from annotator.exchange.formats.base import (
     Rejection,
 )
 from annotator.exchange.formats.coco import INSTANCES_ENTRY, rle_runs
+from annotator.exchange.importing import ImportRejected, import_from_path
+from tests.exchange.conftest import HEIGHT, WIDTH, mask_png
+from tests.exchange.conftest import box as conftest_box
 from tests.images import png
 
 # pycocotools' C decoder trips numpy 2's __array__ copy-keyword check; the result is unaffected.
@@ -348,7 +358,7 @@ def test_our_export_reads_back_to_the_same_annotations(tmp_path):
         entity("box", [pt(20, 15), pt(40, 25), 30.0], label="dog", number=2),
         entity("segment", [[pt(0, 0), pt(10, 0), pt(10, 10)], [pt(2, 1), pt(8, 1), pt(8, 7), pt(3, 6)]], number=3),
         entity("binary", mask_encode(mask).to_json(), label="dog", number=4),
-        entity("point", pt(5.5, 6.5), label="vehicle.car", number=5, objectId="7"),
+        entity("point", pt(5.5, 6.5), label="vehicle.car", number=5, objectId="7", status="approved"),
         entity("ellipse", {"center": pt(30, 20), "rx": 10.0, "ry": 5.0, "angle": 15.0}, number=6, parentId="ann1"),
         entity("polyline", [[pt(1, 1), pt(5, 5)], [pt(6, 6), pt(9, 1)]], number=7),
         entity("class", [], label="dog", attributes={"age": 3}, number=8),
@@ -372,10 +382,14 @@ def test_our_export_reads_back_to_the_same_annotations(tmp_path):
             coordinates = {"size": coordinates["size"], "counts": coordinates["counts"]}
         assert without_z(back["coordinates"]) == coordinates, original["type"]
         assert back["metadata"]["system"]["attributes"] == original["metadata"]["system"]["attributes"]
-    # and ids, links, descriptions and user metadata are kept
+    # and parents' ids, links, review status, descriptions and user metadata are kept
     first = next(a for a in imported.annotations if a.get("description") == "first")
     assert first["id"] == "ann1" and first["metadata"]["user"] == {"reviewed": True}
-    assert by_type[("point", "vehicle.car")]["metadata"]["system"]["objectId"] == "7"
+    assert by_type[("point", "vehicle.car")]["metadata"]["system"] == {
+        "attributes": {},
+        "objectId": "7",
+        "status": "approved",
+    }
     assert by_type[("ellipse", "cat")]["metadata"]["system"]["parentId"] == "ann1"
     # and the origins name each entry of the file
     assert imported.origins[0] == f"{INSTANCES_ENTRY}: annotations[0] (id 1)"
@@ -584,3 +598,195 @@ def test_a_bad_image_entry_is_rejected_and_its_annotations_with_it(tmp_path, ima
     assert rejections[0].entry.startswith("instances.json: images[1]") and reason in rejections[0].reason
     # and its annotation too, saying why
     assert any(r.entry == "instances.json: annotations[1] (id 2)" and "image_id" in r.reason for r in rejections)
+
+
+# --- through the engine: export from a dataset, import into another -------------------------------
+def annotate_every_type(user, item) -> np.ndarray:
+    """On the 64x48 item: a box with attributes, a two-ring polygon, a mask touching the border,
+    a point linked to the box, a rotated box, an ellipse, a polyline, a classification."""
+    mask = np.zeros((HEIGHT, WIDTH), dtype=bool)
+    mask[0:20, 50:64] = True
+    mask[30:48, 0:3] = True
+    created, _rules = annotations_create(
+        user=user,
+        item_id=item.id,
+        annotations=[
+            conftest_box(attributes={"occluded": True, "breed": "tabby"}, description="the cat"),
+            {
+                "type": "segment",
+                "label": "road",
+                "coordinates": [
+                    [{"x": 1, "y": 1}, {"x": 30, "y": 1}, {"x": 30, "y": 20}],
+                    [{"x": 5.25, "y": 5}, {"x": 9, "y": 5}, {"x": 9, "y": 9.75}],
+                ],
+            },
+            {"type": "binary", "label": "road", "coordinates": mask_png(mask, color=(0, 0, 255))},
+            {"type": "box", "label": "dog", "coordinates": [{"x": 20, "y": 15}, {"x": 40, "y": 25}, 30]},
+            {"type": "ellipse", "label": "dog", "coordinates": {"center": {"x": 30, "y": 20}, "rx": 8, "ry": 4}},
+            {"type": "polyline", "label": "road", "coordinates": [[{"x": 1, "y": 40}, {"x": 60, "y": 45}]]},
+            {"type": "class", "label": "scene.day", "coordinates": [], "metadata": {"system": {"objectId": "3"}}},
+        ],
+    )
+    annotations_create(
+        user=user,
+        item_id=item.id,
+        annotations=[
+            {
+                "type": "point",
+                "label": "cat",
+                "coordinates": {"x": 3, "y": 4},
+                "metadata": {"system": {"parentId": created[0].id, "attributes": {}}, "user": {"by": "hand"}},
+            }
+        ],
+    )
+    return mask
+
+
+def stored_content(annotation: Annotation) -> tuple:
+    system = {k: v for k, v in annotation.metadata["system"].items() if k != "parentId"}
+    return (
+        annotation.type,
+        annotation.label,
+        orjson.dumps(annotation.coordinates),
+        orjson.dumps(system, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps(annotation.metadata.get("user") or {}, option=orjson.OPT_SORT_KEYS),
+        annotation.description,
+    )
+
+
+@pytest.mark.django_db
+def test_round_trip_through_coco_restores_every_annotation_and_link(dataset, item, fresh_dataset, members, tmp_path):
+    # given an item with one annotation of every type, a point linked to a box
+    owner = members["owner"]
+    mask = annotate_every_type(owner, item)
+    archive = tmp_path / "export.zip"
+
+    # when it is exported as COCO with its image and imported into an empty dataset
+    counts = export_to_path(user=owner, dataset_id=dataset.id, format_name="coco", path=archive, include_images=True)
+    report = import_from_path(
+        user=owner, dataset_id=fresh_dataset.id, format_name="coco", path=archive, filename="export.zip"
+    )
+
+    # then the zip is the instances file and the image, and pycocotools reads our mask exactly
+    assert counts == {"itemsCount": 1, "annotationsCount": 8}
+    with zipfile.ZipFile(archive) as zipped:
+        assert sorted(zipped.namelist()) == [INSTANCES_ENTRY, "images/photos/a.png"]
+    coco = coco_api(tmp_path, archive)
+    (binary,) = [a for a in coco.dataset["annotations"] if isinstance(a.get("segmentation"), dict)]
+    assert (coco.annToMask(binary).astype(bool) == mask).all()
+    # and the imported item holds the same annotations, the point still pointing at the box
+    assert report["itemsCreated"] == 1 and report["annotationsImported"] == 8 and report["rejectedCount"] == 0
+    copy = Item.objects.get(dataset=fresh_dataset, filename="/photos/a.png")
+    assert copy.blob_id == item.blob_id and copy.annotations_count == 8
+    originals = sorted(stored_content(a) for a in Annotation.objects.filter(item=item))
+    imported = sorted(stored_content(a) for a in Annotation.objects.filter(item=copy))
+    assert imported == originals
+    point = Annotation.objects.get(item=copy, type="point")
+    assert point.metadata["system"]["parentId"] == Annotation.objects.get(item=copy, type="box", label="cat").id
+
+
+@pytest.mark.django_db
+def test_annotations_alone_land_on_the_item_with_that_path(dataset, item, fresh_dataset, members, tmp_path):
+    # given the same image already in the target dataset
+    owner = members["owner"]
+    annotate_every_type(owner, item)
+    target, _op = datasets.item_upload(
+        user=owner, dataset_id=fresh_dataset.id, path="/photos/a.png", fileobj=io.BytesIO(png(WIDTH, HEIGHT))
+    )
+    archive = tmp_path / "export.zip"
+    export_to_path(user=owner, dataset_id=dataset.id, format_name="coco", path=archive)
+
+    # when the export without images is imported
+    report = import_from_path(
+        user=owner, dataset_id=fresh_dataset.id, format_name="coco", path=archive, filename="export.zip"
+    )
+
+    # then the annotations are on the existing item, and no item was created
+    assert report["itemsMatched"] == 1 and report["itemsCreated"] == 0
+    assert Annotation.objects.filter(item=target).count() == 8
+
+
+@pytest.mark.django_db
+def test_a_foreign_coco_mask_is_stored_pixel_exactly(fresh_dataset, members, tmp_path):
+    # given a COCO file from another tool: pycocotools' RLE of a mask, and a bbox-only box
+    mask = random_masks()[0]
+    rle = coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))
+    document = {
+        "images": [{"id": 1, "file_name": "x.png", "width": WIDTH, "height": HEIGHT}],
+        "categories": [{"id": 5, "name": "road"}, {"id": 6, "name": "dog"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 5, "segmentation": {**rle, "counts": rle["counts"].decode()}},
+            {"id": 2, "image_id": 1, "category_id": 6, "bbox": [2, 3, 10, 5], "iscrowd": 0},
+        ],
+    }
+    path = tmp_path / "coco.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("annotations/instances_default.json", json.dumps(document))
+        archive.writestr("images/x.png", png(WIDTH, HEIGHT))
+
+    # when it is imported
+    report = import_from_path(
+        user=members["owner"], dataset_id=fresh_dataset.id, format_name="coco", path=path, filename="coco.zip"
+    )
+
+    # then the item is created with a mask equal to the file's, and the box
+    assert report["itemsCreated"] == 1 and report["annotationsImported"] == 2
+    stored = Annotation.objects.get(dataset=fresh_dataset, type="binary")
+    assert (mask_decode(Mask.from_json(stored.coordinates)) == mask).all()
+    box = Annotation.objects.get(dataset=fresh_dataset, type="box")
+    assert without_z(box.coordinates) == [{"x": 2, "y": 3}, {"x": 12, "y": 8}] and box.label == "dog"
+
+
+@pytest.mark.django_db
+def test_a_bad_coco_file_changes_nothing_and_names_every_bad_entry(fresh_dataset, members, tmp_path):
+    # given a zip whose first image is fine and whose second has three bad annotations
+    document = {
+        "images": [
+            {"id": 1, "file_name": "ok.png", "width": WIDTH, "height": HEIGHT},
+            {"id": 2, "file_name": "bad.png", "width": WIDTH, "height": HEIGHT},
+        ],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [
+            {"id": 10, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]},
+            {"id": 11, "image_id": 2, "category_id": 9, "bbox": [1, 1, 5, 5]},
+            {"id": 12, "image_id": 2, "category_id": 1, "segmentation": [[1, 1, 5, 1, 5]]},
+            {"id": 13, "image_id": 2, "category_id": 1, "bbox": [10, 10, 500, 5]},  # outside the 64x48 image
+        ],
+    }
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("annotations/instances.json", json.dumps(document))
+        archive.writestr("images/ok.png", png(WIDTH, HEIGHT, color=(1, 2, 3)))
+        archive.writestr("images/bad.png", png(WIDTH, HEIGHT, color=(4, 5, 6)))
+
+    # when it is imported
+    with pytest.raises(ImportRejected) as rejected:
+        import_from_path(
+            user=members["owner"], dataset_id=fresh_dataset.id, format_name="coco", path=path, filename="bad.zip"
+        )
+
+    # then each bad annotation is named with its reason, and the dataset is untouched
+    entries = {r["entry"]: r["reason"] for r in rejected.value.report["rejected"]}
+    assert set(entries) == {
+        "annotations/instances.json: annotations[1] (id 11)",
+        "annotations/instances.json: annotations[2] (id 12)",
+        "annotations/instances.json: annotations[3] (id 13)",
+    }
+    assert "category_id 9" in entries["annotations/instances.json: annotations[1] (id 11)"]
+    assert "odd number" in entries["annotations/instances.json: annotations[2] (id 12)"]
+    assert "outside the 64x48 image" in entries["annotations/instances.json: annotations[3] (id 13)"]
+    assert not Item.objects.filter(dataset=fresh_dataset).exists()
+    assert not Annotation.objects.filter(dataset=fresh_dataset).exists()
+
+
+@pytest.mark.django_db
+def test_a_malformed_coco_json_changes_nothing(fresh_dataset, members, tmp_path):
+    path = tmp_path / "instances.json"
+    path.write_bytes(b'{"images": [{"id": 1, "file_name": "a.png"}], "annotations": [')
+    with pytest.raises(ImportRejected) as rejected:
+        import_from_path(
+            user=members["owner"], dataset_id=fresh_dataset.id, format_name="coco", path=path, filename="instances.json"
+        )
+    (rejection,) = rejected.value.report["rejected"]
+    assert rejection["entry"] == "instances.json" and "malformed JSON" in rejection["reason"]
+    assert not Item.objects.filter(dataset=fresh_dataset).exists()

@@ -7,7 +7,8 @@ the dataset exactly:
 
 - every annotation carries `attributes` (its attribute values, as CVAT writes them) and a
   `dataloop` object: its `type`, and `coordinates` where the COCO form is lossy (a rotated box,
-  an ellipse), plus `objectId`, `parentId`, `description`, `metadata` when set;
+  an ellipse), plus the rest of `metadata.system` (status, objectId, parentId...),
+  `description` and `metadata.user` when set, and `id` when another annotation is its child;
 - classifications and polylines, which are not instances, go in a top-level
   `dataloop_annotations` list (same keys as an annotation, a polyline's lines in `polyline`);
 - notes (a reviewer's pins) are not exported.
@@ -210,8 +211,8 @@ class _Writer:
         }
         for annotation in annotations:
             kind = annotation["type"]
-            if kind == "note":
-                continue  # a reviewer's pin, not a label: not exported (see the module doc)
+            if kind not in _PLAIN:
+                continue  # a note (a reviewer's pin, not a label) is not exported; see the module doc
             label = annotation["label"]
             category_id = self.category_ids.get(label) or self.category(label)
             metadata = annotation.get("metadata") or {}
@@ -273,20 +274,17 @@ class _Writer:
                 dataloop = {"type": kind, "coordinates": coordinates}
             elif kind == "polyline":
                 out["polyline"] = [[v for p in line for v in _xy(p)] for line in coordinates]
-            elif kind != "class":
-                continue  # a type this format does not know yet
             out["attributes"] = system.get("attributes") or {}
-            object_id, parent_id = system.get("objectId"), system.get("parentId")
+            # The rest of metadata.system (status, objectId, parentId, automated, ...), usually empty.
+            kept = {key: value for key, value in system.items() if value is not None and key != "attributes"}
             description, user = annotation.get("description"), metadata.get("user")
             own_id = annotation.get("id")
-            if object_id is not None or parent_id is not None or description or user or own_id in parents:
+            if kept or description or user or own_id in parents:
                 dataloop = dict(dataloop)
                 if own_id in parents:
                     dataloop["id"] = own_id
-                if object_id is not None:
-                    dataloop["objectId"] = object_id
-                if parent_id is not None:
-                    dataloop["parentId"] = parent_id
+                if kept:
+                    dataloop["system"] = kept
                 if description:
                     dataloop["description"] = description
                 if user:
@@ -580,9 +578,9 @@ def _convert(raw: Any, image: _Image, label: str) -> dict[str, Any]:
         "metadata": {"system": system},
     }
     if dataloop:
-        for key in ("objectId", "parentId"):
-            if dataloop.get(key) is not None:
-                system[key] = dataloop[key]
+        kept = dataloop.get("system")
+        if isinstance(kept, dict):
+            system.update((key, value) for key, value in kept.items() if key != "attributes")
         if dataloop.get("id") is not None:
             annotation["id"] = dataloop["id"]
         if isinstance(dataloop.get("description"), str):
@@ -615,6 +613,7 @@ def _read_file(
 ) -> Iterator[ImportItem | Rejection]:
     with _collector_paused():
         rejections, images = _parse(source, name, context)
+    context.expected_items = (context.expected_items or 0) + len(images)
     yield from rejections
     for image in images:
         yield ImportItem(
