@@ -33,6 +33,8 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
         "can_upload": role_allows(role, "item.create"),
         "can_clone": role_allows(role, "dataset.create"),
         "can_create_task": role_allows(role, "task.create"),
+        "can_export": role_allows(role, "export.create"),
+        "can_import": role_allows(role, "import.create"),
         "recipe_id": next(iter((dataset.metadata or {}).get("system", {}).get("recipes", [])), None),
         "nav": "projects",
     }

@@ -5,6 +5,8 @@
 import { ApiError, api, uploadForm } from "../lib/api";
 import { type Command, followCommand } from "../lib/commands";
 import { buildItemQuery, formatBytes, parseDql, type Filter } from "../lib/dql";
+import { shownFilter } from "../lib/exchange";
+import { wireExchange } from "./dataset-exchange";
 
 interface Item {
   id: string;
@@ -54,6 +56,15 @@ class DatasetBrowser {
     this.wirePreview();
     if (this.root.dataset.canUpload === "true") this.wireUpload();
     this.wireActions();
+    wireExchange({
+      datasetId: this.datasetId,
+      projectId: this.root.dataset.projectId ?? "",
+      selection: () => ({ folder: this.folder, filter: this.userFilter, combined: shownFilter(this.folder, this.userFilter) }),
+      imported: async () => {
+        await this.loadTree();
+        await this.reset();
+      },
+    });
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) void this.loadMore();
     }, { rootMargin: "600px" });
