@@ -127,7 +127,9 @@ def binary_response(request, item: Item, *, thumbnail: bool):
     for key, value in headers.items():
         response[key] = value
     response["Content-Length"] = str(length)
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(item.name, safe='')}"
+    # Export zips (the system Binaries dataset) are downloads; images open in the browser.
+    disposition = "attachment" if item.dataset.system else "inline"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(item.name, safe='')}"
     if status == 206:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return response

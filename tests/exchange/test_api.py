@@ -48,6 +48,7 @@ def test_export_runs_as_a_command_and_its_zip_is_downloadable(client_for, member
     assert (spec["itemsCount"], spec["annotationsCount"]) == (1, 1)
     download = api.get(spec["downloadUrl"])
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    assert download["Content-Disposition"].startswith("attachment;")
     with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:
         document = orjson.loads(archive.read("json/photos/a.json"))
     assert document["filename"] == "/photos/a.png" and [a["label"] for a in document["annotations"]] == ["cat"]

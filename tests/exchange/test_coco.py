@@ -200,7 +200,7 @@ def test_export_loads_in_pycocotools_with_images_boxes_polygons_masks_and_points
     assert segment["bbox"] == [0, 0, 30, 30] and segment["area"] == 100
     # and a mask keeps its RLE, with its pixel bbox and pixel count
     assert binary["segmentation"] == {"size": [H, W], "counts": mask_encode(mask).counts}
-    assert binary["bbox"] == [10, 5, 10, 4] and binary["area"] == 40
+    assert binary["bbox"] == [10, 5, 10, 4] and binary["area"] == 40 and binary["iscrowd"] == 1
     assert (coco.annToMask(binary) == mask).all()
     # and a point is a single visible keypoint
     assert point["keypoints"] == [5, 6, 2] and point["num_keypoints"] == 1 and point["bbox"] == [5, 6, 0, 0]

@@ -152,9 +152,9 @@ def test_a_bad_file_is_rejected_whole_with_every_bad_entry_named(fresh_dataset, 
         _zip(
             {
                 "json/ok.json": good,
-                "items/ok.png": png(WIDTH, HEIGHT, color=(1, 2, 3)),
+                "items/ok.png": png(WIDTH, HEIGHT, color=(201, 2, 113)),
                 "json/bad.json": bad,
-                "items/bad.png": png(WIDTH, HEIGHT, color=(4, 5, 6)),
+                "items/bad.png": png(WIDTH, HEIGHT, color=(204, 5, 116)),
                 "json/broken.json": b"{not json",
             }
         )
@@ -181,7 +181,7 @@ def test_a_bad_file_is_rejected_whole_with_every_bad_entry_named(fresh_dataset, 
     assert not Item.objects.filter(dataset=fresh_dataset).exists()
     assert not Annotation.objects.filter(dataset=fresh_dataset).exists()
     assert Blob.objects.count() == blobs_before
-    for image in (png(WIDTH, HEIGHT, color=(1, 2, 3)), png(WIDTH, HEIGHT, color=(4, 5, 6))):
+    for image in (png(WIDTH, HEIGHT, color=(201, 2, 113)), png(WIDTH, HEIGHT, color=(204, 5, 116))):
         assert not (media_root / Blob(sha256=hashlib.sha256(image).hexdigest()).relative_path).exists()
 
 

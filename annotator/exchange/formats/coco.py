@@ -256,7 +256,7 @@ class _Writer:
                 left, top, right, bottom = bbox if bbox else (0, 0, -1, -1)
                 out["bbox"] = [left, top, right - left + 1, bottom - top + 1]
                 out["area"] = rle_area(counts)
-                out["iscrowd"] = 0
+                out["iscrowd"] = 1  # COCO's convention for RLE segmentations (see docs/exchange/coco.md)
             elif kind == "point":
                 point = coordinates[0] if isinstance(coordinates, list) else coordinates
                 x, y = _xy(point)
