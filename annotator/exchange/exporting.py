@@ -177,30 +177,49 @@ def _annotation_dict(row: tuple, dataset_id: str, emails: _Emails | None) -> dic
     }
 
 
+def _short_item(row: tuple) -> tuple[dict[str, Any], Path | None]:
+    """The item keys a format's files use (id, filename, name, dir, metadata), and its bytes."""
+    item_id, dataset_id, filename, name, directory, metadata, sha256 = row
+    metadata = orjson.loads(metadata) if isinstance(metadata, str | bytes) else (metadata or {})
+    item = {
+        "id": item_id,
+        "datasetId": dataset_id,
+        "type": Item.Type.FILE.value,
+        "filename": filename,
+        "name": name,
+        "dir": directory,
+        "metadata": {"system": metadata.get("system") or {}, "user": metadata.get("user") or {}},
+    }
+    return item, storage.media_path(Blob(sha256=sha256).relative_path) if sha256 else None
+
+
+def _item_page(items: QuerySet[Item], after: str, *, full_json: bool) -> list[tuple[dict[str, Any], Path | None]]:
+    page = items.filter(pk__gt=after).order_by("pk")
+    if not full_json:
+        rows = page.values_list("id", "dataset_id", "filename", "name", "dir", "metadata", "blob_id")[:PAGE]
+        return [_short_item(row) for row in rows]
+    full = page.select_related("blob", "creator", "updated_by").prefetch_related("task_items")[:PAGE]
+    return [(item_json(item), storage.media_path(item.blob.relative_path) if item.blob_id else None) for item in full]
+
+
 def stream_items(
     items: QuerySet[Item], *, progress, total: int, with_annotations: bool = True, full_json: bool = True
 ) -> Iterator[ExportItem]:
-    """ExportItems in id order, a page at a time with their annotations (masks as stored RLE);
-    `full_json=False` gives the short annotation dicts (see _annotation_dict)."""
+    """ExportItems in id order, a page at a time with their annotations (masks as stored RLE).
+    `full_json=False` gives short item and annotation dicts (the keys formats' files use)."""
     last, done, emails = "", 0, _Emails() if full_json else None
     while True:
-        page = list(
-            items.filter(pk__gt=last)
-            .select_related("blob", "creator", "updated_by")
-            .prefetch_related("task_items")
-            .order_by("pk")[:PAGE]
-        )
+        page = _item_page(items, last, full_json=full_json)
         if not page:
             return
-        last = page[-1].pk
-        by_item: dict[str, list[dict[str, Any]]] = {item.pk: [] for item in page}
+        last = page[-1][0]["id"]
+        by_item: dict[str, list[dict[str, Any]]] = {item["id"]: [] for item, _image in page}
         if with_annotations:
-            dataset_id = page[0].dataset_id
+            dataset_id = page[0][0]["datasetId"]
             for row in _annotation_rows(list(by_item), full=full_json):
                 by_item[row[1]].append(_annotation_dict(row, dataset_id, emails))
-        for item in page:
-            image = storage.media_path(item.blob.relative_path) if item.blob_id else None
-            yield ExportItem(item=item_json(item), annotations=by_item[item.pk], image_path=image)
+        for item, image in page:
+            yield ExportItem(item=item, annotations=by_item[item["id"]], image_path=image)
             done += 1
         progress.update(100 * done / max(total, 1))
 

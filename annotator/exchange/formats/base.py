@@ -60,7 +60,9 @@ class ExportContext:
 
 @dataclass
 class ExportItem:
-    item: dict[str, Any]  # the item's entity JSON, as GET /items/{id} gives it
+    # The item's entity JSON, as GET /items/{id} gives it; for formats whose
+    # `full_annotation_json` is False, only id, datasetId, type, filename, name, dir, metadata.
+    item: dict[str, Any]
     # Annotation entity JSON (as GET /annotations/{id}); masks as stored RLE (see module doc).
     annotations: list[dict[str, Any]]
     image_path: Path | None = None  # the stored bytes, when the item has them

@@ -298,6 +298,7 @@ class CocoFormat:
     name = "coco"
     title = "COCO (instances)"
     supports_import = True
+    full_annotation_json = False  # the files hold geometry, labels and attributes only
 
     def write(self, items: Iterable[ExportItem], archive: ExportArchive, context: ExportContext) -> None:
         writer = _Writer(context.labels)
