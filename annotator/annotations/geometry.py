@@ -41,6 +41,9 @@ TYPES = (BOX, SEGMENT, POLYLINE, BINARY, POINT, ELLIPSE, CLASS, NOTE)
 STRICT_TOLERANCE = 0.5
 
 
+_NUMBERS = (int, float)  # exact types: a bool is not a coordinate
+
+
 class Frame:
     """The image a shape must fit: clamps points into [0, width] x [0, height] when known.
     A strict frame (imports) refuses a point outside instead: the file and the image disagree."""
@@ -59,16 +62,25 @@ class Frame:
             raise self.bad(f"{name} must be a finite number, got {value!r}.")
         return float(value)
 
-    def point(self, raw: Any, name: str) -> dict[str, float]:
-        if not isinstance(raw, dict):
-            raise self.bad(f"{name} must be an object {{x, y}}.")
-        x, y = self.number(raw.get("x"), f"{name}.x"), self.number(raw.get("y"), f"{name}.y")
-        z = self.number(raw.get("z", 0), f"{name}.z")
+    def point(self, raw: Any, name: str | Callable[[], str]) -> dict[str, float]:
+        """A checked point; `name` (or a function making it, since most points are fine and
+        imports check millions) says where it is in error messages."""
+        x = y = z = None
+        if type(raw) is dict:
+            x, y, z = raw.get("x"), raw.get("y"), raw.get("z", 0)
+        if not (type(x) in _NUMBERS and type(y) in _NUMBERS and type(z) in _NUMBERS and math.isfinite(x + y + z)):
+            name = name() if callable(name) else name
+            if not isinstance(raw, dict):
+                raise self.bad(f"{name} must be an object {{x, y}}.")
+            x, y = self.number(raw.get("x"), f"{name}.x"), self.number(raw.get("y"), f"{name}.y")
+            z = self.number(raw.get("z", 0), f"{name}.z")
+        x, y, z = float(x), float(y), float(z)
         if self.width is not None and self.height is not None:
             if self.strict and not (
                 -STRICT_TOLERANCE <= x <= self.width + STRICT_TOLERANCE
                 and -STRICT_TOLERANCE <= y <= self.height + STRICT_TOLERANCE
             ):
+                name = name() if callable(name) else name
                 raise self.bad(f"{name} ({x:g}, {y:g}) is outside the {self.width}x{self.height} image.")
             x, y = min(max(x, 0.0), float(self.width)), min(max(y, 0.0), float(self.height))
         return {"x": x, "y": y, "z": z}
@@ -157,7 +169,7 @@ def _rings(raw: Any, frame: Frame, *, minimum: int, kind: str) -> list[list[dict
         total += len(ring)
         if total > settings.ANNOTATION_MAX_POINTS:
             raise frame.bad(f"a {kind} has at most {settings.ANNOTATION_MAX_POINTS} points.")
-        points = [frame.point(p, f"coordinates[{r}][{i}]") for i, p in enumerate(ring)]
+        points = [frame.point(p, lambda r=r, i=i: f"coordinates[{r}][{i}]") for i, p in enumerate(ring)]
         distinct = {(p["x"], p["y"]) for p in points}
         if len(distinct) < minimum:
             raise frame.bad(f"ring {r} of the {kind} needs at least {minimum} distinct points inside the image.")
