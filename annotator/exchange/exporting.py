@@ -9,9 +9,11 @@ its entries are streamed.
 
 from __future__ import annotations
 
+import gc
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,20 @@ BINARIES_DATASET = "Binaries"
 # the whole COCO writer, and an export reads every annotation of the selection.
 SHORT_COLUMNS = "id, item_id, type, label, coordinates, metadata, description"
 FULL_COLUMNS = f"{SHORT_COLUMNS}, version, creator_id, updated_by_id, created_at, updated_at"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: imports and exports allocate millions of small objects, none in cycles,
+    and each collection walks every live object (an import's parsed file and item index), which
+    tripled an import's time per annotation."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- what to export -------------------------------------------------------------------------------
@@ -253,7 +269,7 @@ def export_to_path(
             counts["annotations"] += len(export_item.annotations)
             yield export_item
 
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with gc_paused(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         writer.write(
             counted(
                 stream_items(

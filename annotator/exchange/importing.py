@@ -33,7 +33,7 @@ from annotator.datasets.commands import _start_with_upload
 from annotator.datasets.models import Blob, Dataset, Item
 from annotator.datasets.paths import normalize_path
 from annotator.datasets.services import blobs_release, dataset_require, item_upload
-from annotator.exchange.exporting import clean_format
+from annotator.exchange.exporting import clean_format, gc_paused
 from annotator.exchange.formats import get_format
 from annotator.exchange.formats.base import FormatError, ImportContext, ImportItem, ImportSource, Label, Rejection
 
@@ -144,7 +144,7 @@ def import_from_path(
     )
     expected = max(1, len(source.names))
     try:
-        with transaction.atomic():
+        with gc_paused(), transaction.atomic():
             Dataset.objects.select_for_update().filter(pk=dataset.pk).first()  # one import at a time per dataset
             batch: list[ImportItem] = []
             seen = 0
