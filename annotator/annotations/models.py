@@ -15,9 +15,10 @@ class Annotation(models.Model):
     # every index costs each insert, and on PostgreSQL Django adds a second (`_like`) index per
     # text key, which no query here uses. An import writes 100,000 rows at a time.
     item = models.ForeignKey("datasets.Item", on_delete=models.CASCADE, related_name="annotations", db_index=False)
-    # Denormalised from the item: dataset-wide queries (DQL, exports) need no join.
+    # Denormalised from the item: dataset-wide queries (DQL, exports) need no join. No database
+    # constraint: the item's already guarantees the dataset, and each is checked row by row.
     dataset = models.ForeignKey(
-        "datasets.Dataset", on_delete=models.CASCADE, related_name="annotations", db_index=False
+        "datasets.Dataset", on_delete=models.CASCADE, related_name="annotations", db_index=False, db_constraint=False
     )
     type = models.CharField(max_length=16)
     label = models.CharField(max_length=512)
