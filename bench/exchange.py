@@ -18,6 +18,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,20 +148,45 @@ def prepare(var_dir: str, run: str, items: int) -> dict:
 
 
 def export_once(facts: dict, path: Path) -> dict:
-    from annotator.exchange.exporting import export_to_path
+    """One export, run in a fresh process as a worker would: its memory growth is then the
+    export's own, not hidden by memory this process freed earlier (seeding, other rounds)."""
+    from django.db import connection
 
+    connection.close()  # the child opens its own; SQLite must see committed data
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.exchange", "--export-child", facts["user"].email, facts["source"].id, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode:
+        raise RuntimeError(child.stderr[-3000:])
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    return {**result, "zip_mb": path.stat().st_size / 2**20}
+
+
+def export_child(email: str, dataset_id: str, path: str) -> None:
+    """In the child: set up, note the memory in use, export, report time and peak growth."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from annotator.accounts.models import User
+    from annotator.exchange.exporting import export_to_path
+    from annotator.exchange.formats import get_format
+
+    get_format(FORMAT)  # imported before the baseline, like a warm worker
+    user = User.objects.get(email=email)
     _reset_peak()
     before = _rss_kb("VmRSS")
     started = time.perf_counter()
-    counts = export_to_path(user=facts["user"], dataset_id=facts["source"].id, format_name=FORMAT, path=path)
+    counts = export_to_path(user=user, dataset_id=dataset_id, format_name=FORMAT, path=Path(path))
     seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "annotations": counts["annotationsCount"],
-        "per_second": counts["annotationsCount"] / seconds,
-        "memory_growth_mb": (_rss_kb("VmHWM") - before) / 1024,
-        "zip_mb": path.stat().st_size / 2**20,
-    }
+    growth = (_rss_kb("VmHWM") - before) / 1024
+    annotations = counts["annotationsCount"]
+    result = {"seconds": seconds, "annotations": annotations, "per_second": annotations / seconds}
+    print(json.dumps({**result, "memory_growth_mb": growth}))
 
 
 def import_once(facts: dict, path: Path) -> dict:
@@ -256,4 +282,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--export-child"]:
+        export_child(*sys.argv[2:5])
+    else:
+        main()
