@@ -49,14 +49,19 @@ def command_handler(command_type: str) -> Callable[[CommandHandler], CommandHand
     return register
 
 
+# Spec keys for the worker only: where an upload waits on the server's disk.
+PRIVATE_SPEC_KEYS = frozenset({"file"})
+
+
 def command_json(command: Command) -> dict[str, Any]:
+    spec = {key: value for key, value in command.spec.items() if key not in PRIVATE_SPEC_KEYS}
     return {
         "id": command.id,
         "url": f"{settings.API_BASE_PATH}/commands/{command.id}",
         "type": command.type,
         "status": command.status,
         "progress": command.progress,
-        "spec": {**command.spec, **command.result},
+        "spec": {**spec, **command.result},
         "error": command.error or None,
         "projectId": command.project_id,
         "createdAt": iso(command.created_at),
