@@ -80,8 +80,13 @@ class AnnotationChange(models.Model):
         RESTORED = "restored"
 
     annotation_id = models.CharField(max_length=24)
+    # No database constraint (see Annotation.creator): Django deletes history with its item.
     item = models.ForeignKey(
-        "datasets.Item", on_delete=models.CASCADE, related_name="annotation_changes", db_index=False
+        "datasets.Item",
+        on_delete=models.CASCADE,
+        related_name="annotation_changes",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     version = models.PositiveIntegerField()
