@@ -7,6 +7,7 @@ of 100,000 annotations take longer than checking them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,10 @@ class NewAnnotation:
 
 
 def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what orjson refuses (integers beyond 64 bits): the standard library's way
+        return json.dumps(value)
 
 
 def _insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -69,10 +73,61 @@ def _insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
+def _timestamp(value: Any) -> Any:
+    return value if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(value)
+
+
+def insert_annotation_rows(annotations: Sequence[NewAnnotation | Annotation]) -> None:
+    """Insert the annotations as they are (their version and times when set, else 1 and now)."""
+    now = _timestamp(timezone.now())
+    rows = []
+    for a in annotations:
+        created = getattr(a, "created_at", None)
+        updated = getattr(a, "updated_at", None)
+        rows.append(
+            (
+                a.id,
+                a.item_id,
+                a.dataset_id,
+                a.type,
+                a.label,
+                _json(a.coordinates),
+                _json(a.metadata),
+                a.description,
+                getattr(a, "version", 1),
+                a.creator_id,
+                a.updated_by_id,
+                _timestamp(created) if created else now,
+                _timestamp(updated) if updated else now,
+            )
+        )
+    _insert(Annotation._meta.db_table, ANNOTATION_COLUMNS, rows)
+
+
+def insert_change_rows(changes: Sequence[AnnotationChange]) -> None:
+    """Insert history rows (their `at` is now)."""
+    at = _timestamp(timezone.now())
+    rows = [
+        (
+            c.annotation_id,
+            c.item_id,
+            c.action,
+            c.version,
+            None if c.before is None else _json(c.before),
+            None if c.after is None else _json(c.after),
+            c.actor_id,
+            at,
+        )
+        for c in changes
+    ]
+    _insert(AnnotationChange._meta.db_table, CHANGE_COLUMNS, rows)
+
+
 def insert_annotations(annotations: Sequence[NewAnnotation | Annotation], *, actor_id: int | None) -> None:
-    """Insert the annotations (version 1) and a `created` history row for each."""
+    """Insert new annotations (version 1) and a `created` history row for each. The history's
+    `after` is assembled from the JSON already made for the row, not encoded a second time."""
     now = timezone.now()
-    at = now if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(now)
+    at = _timestamp(now)
     annotation_rows, change_rows = [], []
     for a in annotations:
         coordinates, metadata = _json(a.coordinates), _json(a.metadata)

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.accounts.models import User
-from annotator.annotations.bulk import NewAnnotation, insert_annotations
+from annotator.annotations.bulk import NewAnnotation, insert_annotation_rows, insert_annotations, insert_change_rows
 from annotator.annotations.geometry import BINARY, NOTE, TYPES, bounds, clean_coordinates
 from annotator.annotations.masks import Mask, mask_decode, mask_encode, mask_from_data_url
 from annotator.annotations.models import Annotation, AnnotationChange
@@ -242,7 +242,9 @@ def annotation_build(ctx: WriteContext, raw: Any, where: str) -> NewAnnotation:
 def _flush(ctx: WriteContext) -> None:
     """Insert the annotations created so far, in one statement."""
     if ctx.pending:
-        Annotation.objects.bulk_create(ctx.pending)
+        insert_annotation_rows(ctx.pending)
+        for annotation in ctx.pending:  # saved now: a later save() of one must UPDATE it
+            annotation._state.adding, annotation._state.db = False, "default"
         ctx.pending = []
 
 
@@ -341,7 +343,7 @@ def annotation_write_delete(ctx: WriteContext, annotation: Annotation, version: 
 def annotations_write_finish(ctx: WriteContext) -> None:
     """Write history, fix the item's counts, reopen the item on an issue, announce after commit."""
     _flush(ctx)
-    AnnotationChange.objects.bulk_create(ctx.changes)
+    insert_change_rows(ctx.changes)
     if ctx.issue_raised:
         from annotator.tasks.queue import item_reopen_for_issue  # tasks build on annotations
 

@@ -4,7 +4,7 @@ import json
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from annotator.accounts.access import project_require, role_require
@@ -340,15 +340,25 @@ def _clear_annotations(item: Item, user: User) -> None:
 
 
 def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
-    item = Item.objects.filter(pk=item_id).only("id", "dataset_id").first() if is_valid_id(item_id) else None
+    """The item (with its dataset and project) if `user` may perform `operation` on it; 404 for
+    non-members and unknown ids. Two queries (item with dataset and project, then the role);
+    a lock on PostgreSQL adds one, taken after the access check. SQLite has no row locks: its
+    writers are serialised by the write transaction itself."""
+    item = (
+        Item.objects.select_related("creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator")
+        .filter(pk=item_id)
+        .first()
+        if is_valid_id(item_id)
+        else None
+    )
     if item is None:
         raise NotFound("Item not found.")
-    dataset = dataset_require(user=user, dataset_id=item.dataset_id, operation=operation)
-    queryset = Item.objects.select_related("creator", "updated_by", "blob")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))  # PostgreSQL cannot lock an outer join
-    item = queryset.get(pk=item_id)
-    item.dataset = dataset
+    dataset = item.dataset
+    dataset.project.viewer_role = role_require(user=user, project_id=dataset.project_id, operation=operation)
+    if for_update and connection.features.has_select_for_update:
+        queryset = Item.objects.select_related("creator", "updated_by", "blob")
+        item = queryset.select_for_update(of=("self",)).get(pk=item_id)  # PostgreSQL cannot lock an outer join
+        item.dataset = dataset
     return item
 
 
