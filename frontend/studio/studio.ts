@@ -9,6 +9,7 @@ import type { Attribute, LabelNode, Recipe } from "../lib/ontology";
 import type { WireAnnotation } from "./adapter";
 import { translateGeometry, type Bounds } from "./geometry";
 import { Mode, MODE_KEYS, MODE_NAMES, toolOfMode, type Annotation, type Geometry, type Pt } from "./model";
+import { Outbox, type OutboxEntry } from "./outbox";
 import { Panels } from "./panels";
 import { buildRecipe, colorOf, keepApplicable, type RecipeView, type StudioLabel } from "./recipe";
 import { Renderer } from "./renderer";
@@ -102,6 +103,7 @@ export class Studio implements ToolHost {
   private spaceDown = false;
   private pan: { last: Pt; pointerId: number } | null = null;
   private clipboard: Annotation[] = [];
+  private readonly outbox = new Outbox();
   readonly ready: Promise<void>;
 
   constructor(readonly root: HTMLElement) {
@@ -155,6 +157,9 @@ export class Studio implements ToolHost {
         this.panels.showSaveStatus(status);
       },
       onConflict: (mine, theirs) => this.panels.askConflict(mine, theirs) as Promise<ConflictChoice>,
+      outbox: this.outbox,
+      itemId: () => this.itemId,
+      onPersisted: (count) => (this.root.dataset.outbox = String(count)),
     });
     this.panels = new Panels(this, root);
     this.store.subscribe((set) => this.onStoreChange(set));
@@ -178,14 +183,16 @@ export class Studio implements ToolHost {
   private async open(): Promise<void> {
     // The page names the dataset, so the recipe's round trips run alongside the item's.
     const datasetId = this.root.dataset.datasetId;
-    const [item, wire] = await Promise.all([
+    const [item, wire, , kept] = await Promise.all([
       api<ItemJson>(`/items/${this.itemId}`),
       api<WireAnnotation[]>(`/items/${this.itemId}/annotations?maskFormat=rle`),
       datasetId ? this.loadRecipe(datasetId) : Promise.resolve(),
+      this.outbox.load(this.itemId),
     ]);
     this.showImage(item);
     if (!datasetId) await this.loadRecipe(item.datasetId);
     this.store.load(this.sync.loaded(wire));
+    this.restoreKept(kept);
     pageSocket().subscribe(`item.${this.itemId}`);
     this.panels.loaded();
     this.panels.showSaveStatus(this.saveStatus);
@@ -198,9 +205,10 @@ export class Studio implements ToolHost {
    * The caller has saved everything (sync.flushAll): unsaved edits of the old item are dropped.
    */
   async openItem(itemId: string): Promise<void> {
-    const [item, wire] = await Promise.all([
+    const [item, wire, kept] = await Promise.all([
       api<ItemJson>(`/items/${itemId}`),
       api<WireAnnotation[]>(`/items/${itemId}/annotations?maskFormat=rle`),
+      this.outbox.load(itemId),
     ]);
     delete this.root.dataset.ready;
     this.tool.cancel();
@@ -219,11 +227,18 @@ export class Studio implements ToolHost {
     this.showImage(item);
     this.store.load(this.sync.loaded(wire));
     this.store.history.clear();
+    this.restoreKept(kept);
     socket.subscribe(`item.${itemId}`);
     if (recipeChanged) this.panels.loaded();
     this.panels.itemOpened(item);
     this.setMode(this.mode);
     this.root.dataset.ready = "true";
+  }
+
+  /** Edits an earlier page kept while it could not save them (outbox.ts). */
+  private restoreKept(kept: OutboxEntry[]): void {
+    const count = this.sync.restore(kept);
+    if (count) this.panels.announce(`Restored ${count} unsaved change${count === 1 ? "" : "s"} from an earlier visit; saving them.`);
   }
 
   private showImage(item: ItemJson): void {
