@@ -1,0 +1,84 @@
+"""Editing tools in the studio, driven by real mouse and keyboard events: rotating a box,
+freehand polygons, polygon to mask, z-order, and pasting onto another item."""
+
+import math
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_studio import drag, objects, open_studio, saved, stored, street_item, to_screen  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+
+def test_rotate_a_box_with_its_handle_and_the_keyboard(page, log_in, street_item, screenshot_dir):  # noqa: F811
+    owner, item = street_item
+    log_in(owner)
+    open_studio(page, item)
+    drag(page, (100, 300), (260, 380))
+    box_button = objects(page).get_by_role("button", name="car box 1", exact=True)
+    expect(box_button).to_have_attribute("aria-pressed", "true")
+    expect(saved(page)).to_be_visible()
+    page.get_by_role("button", name="Select", exact=True).click()
+    expect(page.get_by_role("button", name="Select", exact=True)).to_have_attribute("aria-pressed", "true")
+
+    # The handle sits 28 screen pixels above the middle of the top edge; drag it to the right of the centre.
+    page.screenshot(path=str(screenshot_dir / "studio-rotate-handle.png"))
+    top_x, top_y = to_screen(page, 180, 300)
+    page.mouse.move(top_x, top_y - 28)
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, 380, 340), steps=8)
+    page.mouse.up()
+    expect(saved(page)).to_be_visible()
+    (box,) = stored(item)
+    assert box.version == 2 and abs(box.coordinates[2] - 90) < 1
+    # Rotation keeps the centre and the size.
+    assert abs((box.coordinates[0]["x"] + box.coordinates[1]["x"]) / 2 - 180) < 1.5
+    assert abs(box.coordinates[1]["x"] - box.coordinates[0]["x"] - 160) < 1.5
+    page.screenshot(path=str(screenshot_dir / "studio-rotated.png"))
+
+    # From the keyboard: "." turns by 15°, Shift+"," back by 1°.
+    page.keyboard.press(".")
+    page.keyboard.press("Shift+Comma")
+    expect(saved(page)).to_be_visible()
+    (box,) = stored(item)
+    assert abs(box.coordinates[2] - 104) < 0.01
+
+    # Each turn is one undoable change; undoing all three brings the upright box back.
+    for _ in range(3):
+        page.get_by_role("button", name="Undo").click()
+    expect(saved(page)).to_be_visible()
+    (box,) = stored(item)
+    assert len(box.coordinates) == 2 and abs(box.coordinates[0]["x"] - 100) < 1.5
+
+
+def test_freehand_polygon_is_simplified(page, log_in, street_item, screenshot_dir):  # noqa: F811
+    owner, item = street_item
+    log_in(owner)
+    open_studio(page, item)
+    page.get_by_role("button", name="Polygon", exact=True).click()
+
+    # Hold the button and trace a circle of radius 60 around (320, 240), 120 mouse moves.
+    page.mouse.move(*to_screen(page, 380, 240))
+    page.mouse.down()
+    for step in range(1, 121):
+        angle = step * 2 * math.pi / 120
+        page.mouse.move(*to_screen(page, 320 + 60 * math.cos(angle), 240 + 60 * math.sin(angle)))
+    page.mouse.up()
+    expect(objects(page).get_by_role("button", name="car polygon 1", exact=True)).to_be_visible()
+    expect(saved(page)).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "studio-freehand.png"))
+
+    (polygon,) = stored(item)
+    ring = polygon.coordinates[0]
+    assert 8 <= len(ring) < 60
+    for point in ring:
+        assert abs(math.hypot(point["x"] - 320, point["y"] - 240) - 60) < 3
+
+    # A plain click still adds a single point: the click-by-click polygon is unchanged.
+    for point in [(50, 50), (150, 50), (150, 150)]:
+        page.mouse.click(*to_screen(page, *point))
+    page.keyboard.press("Enter")
+    expect(objects(page).get_by_role("button", name="car polygon 2", exact=True)).to_be_visible()
+    expect(saved(page)).to_be_visible()
+    assert len(stored(item)[1].coordinates[0]) == 3
