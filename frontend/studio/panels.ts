@@ -300,6 +300,19 @@ export class Panels {
       for (const l of choices) picker.append(el("option", { value: l.tag, selected: l.tag === a.label }, l.name));
       picker.addEventListener("change", () => studio.relabel([a.key], picker.value));
       row.append(el("label", { className: "object-label-row" }, el("span", { className: "muted" }, "Label"), picker));
+      const keys = studio.store.keys();
+      const position = keys.indexOf(a.key);
+      const forward = el("button", { type: "button", className: "icon-button", "aria-label": "Bring forward", "aria-keyshortcuts": "Control+]", title: "Bring forward (Ctrl+])", disabled: position === keys.length - 1 }, icon("forward"));
+      const backward = el("button", { type: "button", className: "icon-button", "aria-label": "Send backward", "aria-keyshortcuts": "Control+[", title: "Send backward (Ctrl+[)", disabled: position === 0 }, icon("backward"));
+      forward.addEventListener("click", () => studio.restack(1));
+      backward.addEventListener("click", () => studio.restack(-1));
+      const tools = el("div", { className: "object-tools" }, el("span", { className: "muted" }, "Order"), forward, backward);
+      if (a.type === "segment" && studio.label(a.label)?.tools.has("binary" as never)) {
+        const fill = el("button", { type: "button", className: "object-tool-text", "aria-keyshortcuts": "Shift+M", title: "Fill the polygon into a new mask (Shift+M)" }, icon("mask"), el("span", {}, "Fill as mask"));
+        fill.addEventListener("click", () => studio.fillAsMask());
+        tools.append(fill);
+      }
+      row.append(tools);
     }
     return row;
   }
@@ -486,6 +499,8 @@ export class Panels {
       ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo your own changes"],
       ["Ctrl+C / Ctrl+V", "Copy / paste the selection"],
       ["Ctrl+A", "Select every object"],
+      ["Ctrl+] / Ctrl+[", "Bring the selection forward / send it backward"],
+      ["Shift+M", "Fill the selected polygon into a new mask"],
       ["H / Shift+H", "Hide or show the selection / everything"],
       ["Wheel", "Zoom at the cursor"],
       ["Space+drag, middle drag", "Pan"],

@@ -1,11 +1,16 @@
 """Editing tools in the studio, driven by real mouse and keyboard events: rotating a box,
 freehand polygons, polygon to mask, z-order, and pasting onto another item."""
 
+import io
 import math
 
 import pytest
 from playwright.sync_api import expect
 
+from annotator.accounts.management.commands.seed_demo import street_scene
+from annotator.annotations.masks import Mask, mask_decode
+from annotator.datasets import services as dataset_services
+from tests.e2e.test_journeys import run_in_thread
 from tests.e2e.test_studio import drag, objects, open_studio, saved, stored, street_item, to_screen  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -82,3 +87,97 @@ def test_freehand_polygon_is_simplified(page, log_in, street_item, screenshot_di
     expect(objects(page).get_by_role("button", name="car polygon 2", exact=True)).to_be_visible()
     expect(saved(page)).to_be_visible()
     assert len(stored(item)[1].coordinates[0]) == 3
+
+
+def click_polygon(page, points) -> None:
+    page.get_by_role("button", name="Polygon", exact=True).click()
+    for point in points:
+        page.mouse.click(*to_screen(page, *point))
+    page.keyboard.press("Enter")
+
+
+def test_fill_a_polygon_as_a_mask(page, log_in, street_item, screenshot_dir):  # noqa: F811
+    owner, item = street_item
+    log_in(owner)
+    open_studio(page, item)
+    click_polygon(page, [(100, 100), (300, 100), (300, 200), (100, 200)])
+    polygon_row = objects(page).get_by_role("button", name="car polygon 1", exact=True)
+    expect(polygon_row).to_have_attribute("aria-pressed", "true")
+
+    page.screenshot(path=str(screenshot_dir / "studio-polygon-tools.png"))
+    objects(page).get_by_role("button", name="Fill as mask").click()
+    mask_row = objects(page).get_by_role("button", name="car mask 2", exact=True)
+    expect(mask_row).to_have_attribute("aria-pressed", "true")
+    expect(saved(page)).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "studio-fill-mask.png"))
+
+    polygon, mask_annotation = stored(item)
+    assert (polygon.type, mask_annotation.type, mask_annotation.label) == ("segment", "binary", "car")
+    mask = run_in_thread(lambda: mask_decode(Mask.from_json(mask_annotation.coordinates)))
+    assert mask.shape == (480, 640)
+    assert mask[100, 100] and mask[199, 299] and not mask[200, 150] and not mask[150, 300] and not mask[99, 150]
+    assert int(mask.sum()) == 200 * 100
+
+    # From the keyboard: select the polygon (Tab on the canvas), Shift+M.
+    polygon_row.click()
+    page.keyboard.press("Shift+M")
+    expect(objects(page).get_by_role("button", name="car mask 3", exact=True)).to_have_attribute("aria-pressed", "true")
+
+
+def test_bring_forward_and_send_backward(page, log_in, street_item, screenshot_dir):  # noqa: F811
+    owner, item = street_item
+    log_in(owner)
+    open_studio(page, item)
+    # Two overlapping boxes; the second is on top, so a click in the overlap picks it.
+    drag(page, (100, 100), (300, 300))
+    drag(page, (200, 200), (400, 400))
+    page.get_by_role("button", name="Select", exact=True).click()
+    first = objects(page).get_by_role("button", name="car box 1", exact=True)
+    first.click()
+    page.screenshot(path=str(screenshot_dir / "studio-object-tools.png"))
+    backward = objects(page).get_by_role("button", name="Send backward")
+    expect(backward).to_be_disabled()
+
+    objects(page).get_by_role("button", name="Bring forward").click()
+    # Now on top: first in the list's order is the other box, and a click in the overlap hits box 1's shape.
+    expect(objects(page).get_by_role("button", name="Bring forward")).to_be_disabled()
+    page.keyboard.press("Escape")
+    page.mouse.click(*to_screen(page, 250, 250))
+    expect(objects(page).get_by_role("button", name="car box 2", exact=True)).to_have_attribute("aria-pressed", "true")
+    # The list numbers objects bottom first, so the box drawn first is now "car box 2".
+    assert page.evaluate("window.studio.hitTest(250, 250)") == page.evaluate("window.studio.state().selected[0]")
+
+    # Ctrl+[ sends it back; Ctrl+Z undoes that.
+    page.keyboard.press("Control+BracketLeft")
+    expect(objects(page).get_by_role("button", name="car box 1", exact=True)).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Control+z")
+    expect(objects(page).get_by_role("button", name="car box 2", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(saved(page)).to_be_visible()
+
+
+def test_copy_on_one_item_and_paste_on_another(page, log_in, street_item, screenshot_dir):  # noqa: F811
+    owner, item = street_item
+    other = run_in_thread(
+        lambda: dataset_services.item_upload(
+            user=owner, dataset_id=item.dataset_id, path="/street-2.jpg", fileobj=io.BytesIO(street_scene(4))
+        )[0]
+    )
+    log_in(owner)
+    open_studio(page, item)
+    drag(page, (100, 300), (260, 380))
+    expect(saved(page)).to_be_visible()
+    page.keyboard.press("Control+c")
+
+    open_studio(page, other)
+    page.keyboard.press("Control+v")
+    expect(objects(page).get_by_role("button", name="car box 1", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(saved(page)).to_be_visible()
+    (pasted,) = stored(other)
+    # In place: another image, so no offset.
+    assert abs(pasted.coordinates[0]["x"] - 100) < 1.5 and abs(pasted.coordinates[1]["y"] - 380) < 1.5
+
+    # A second paste on the same item is offset, so it does not hide the first.
+    page.keyboard.press("Control+v")
+    expect(objects(page).get_by_role("button", name="car box 2", exact=True)).to_be_visible()
+    expect(saved(page)).to_be_visible()
+    assert stored(other)[1].coordinates[0]["x"] > 101
