@@ -497,7 +497,7 @@ export class Panels {
       ["Arrow keys (Shift: ×10)", "Nudge the selection by a pixel"],
       ["Tab / Shift+Tab on the canvas", "Select the next or previous object"],
       ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo your own changes"],
-      ["Ctrl+C / Ctrl+V", "Copy / paste the selection"],
+      ["Ctrl+C / Ctrl+V", "Copy / paste the selection; Ctrl+V on another item pastes in place"],
       ["Ctrl+A", "Select every object"],
       ["Ctrl+] / Ctrl+[", "Bring the selection forward / send it backward"],
       ["Shift+M", "Fill the selected polygon into a new mask"],
