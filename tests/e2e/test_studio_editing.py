@@ -9,9 +9,11 @@ from playwright.sync_api import expect
 
 from annotator.accounts.management.commands.seed_demo import street_scene
 from annotator.annotations.masks import Mask, mask_decode
+from annotator.annotations.models import Annotation
 from annotator.datasets import services as dataset_services
 from tests.e2e.test_journeys import run_in_thread
 from tests.e2e.test_studio import drag, objects, open_studio, saved, stored, street_item, to_screen  # noqa: F401
+from tests.e2e.test_tasks_journey import browse, create_task, start_work, team  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -181,3 +183,28 @@ def test_copy_on_one_item_and_paste_on_another(page, log_in, street_item, screen
     expect(objects(page).get_by_role("button", name="car box 2", exact=True)).to_be_visible()
     expect(saved(page)).to_be_visible()
     assert stored(other)[1].coordinates[0]["x"] > 101
+
+
+def test_in_a_task_paste_the_copied_shapes_onto_the_next_item(team, browse):  # noqa: F811
+    manager = browse(team["manager"])
+    create_task(manager, team["project"], "Label streets", people=["ann@example.com"])
+    ann = browse(team["ann"])
+    first = start_work(ann, "Label streets")
+
+    drag(ann, (100, 300), (260, 380))
+    ann.get_by_role("form", name="Attributes").get_by_label("Colour").select_option("red")
+    expect(saved(ann)).to_be_visible()
+    ann.get_by_role("button", name="Select", exact=True).click()
+    objects(ann).get_by_role("button", name="car box 1", exact=True).click()
+    ann.keyboard.press("Control+c")
+    ann.get_by_role("button", name="Complete", exact=True).click()
+    expect(ann.locator("#studio")).not_to_have_attribute("data-item-id", first)
+    expect(ann.locator("#studio")).to_have_attribute("data-ready", "true")
+    second = ann.evaluate("window.studio.itemId()")
+
+    ann.keyboard.press("Control+v")
+    expect(objects(ann).get_by_role("button", name="car box 1", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(saved(ann)).to_be_visible()
+    (pasted,) = run_in_thread(lambda: list(Annotation.objects.filter(item_id=second)))
+    assert pasted.label == "car" and pasted.metadata["system"]["attributes"] == {"color": "red"}
+    assert abs(pasted.coordinates[0]["x"] - 100) < 1.5 and abs(pasted.coordinates[1]["y"] - 380) < 1.5

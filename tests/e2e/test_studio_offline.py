@@ -11,9 +11,7 @@ from tests.e2e.test_studio import drag, objects, open_studio, saved, stored, str
 pytestmark = pytest.mark.e2e
 
 
-def test_edits_kept_through_a_closed_page_are_saved_when_the_network_returns(
-    page, log_in, street_item, screenshot_dir  # noqa: F811
-):
+def test_edits_kept_through_a_closed_page_are_saved_later(page, log_in, street_item, screenshot_dir):  # noqa: F811
     owner, item = street_item
     log_in(owner)
     open_studio(page, item)

@@ -72,6 +72,10 @@ def test_screenshot_for_the_readme(page, log_in, street_item, screenshot_dir):  
     page.mouse.move(*to_screen(page, 600, 120))
     expect(saved(page)).to_be_visible()
 
-    target = ROOT / "docs" / "images" / "studio.png" if os.environ.get("STUDIO_SCREENSHOT") else screenshot_dir / "studio-readme.png"
+    target = (
+        ROOT / "docs" / "images" / "studio.png"
+        if os.environ.get("STUDIO_SCREENSHOT")
+        else screenshot_dir / "studio-readme.png"
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target))
