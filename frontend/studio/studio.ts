@@ -168,7 +168,7 @@ export class Studio implements ToolHost {
       },
       onConflict: (mine, theirs) => this.panels.askConflict(mine, theirs) as Promise<ConflictChoice>,
       outbox: this.outbox,
-      itemId: () => this.itemId,
+      outboxKey: () => this.outboxKey(this.itemId),
       onPersisted: (count) => (this.root.dataset.outbox = String(count)),
     });
     this.panels = new Panels(this, root);
@@ -197,7 +197,7 @@ export class Studio implements ToolHost {
       api<ItemJson>(`/items/${this.itemId}`),
       api<WireAnnotation[]>(`/items/${this.itemId}/annotations?maskFormat=rle`),
       datasetId ? this.loadRecipe(datasetId) : Promise.resolve(),
-      this.outbox.load(this.itemId),
+      this.outbox.load(this.outboxKey(this.itemId)),
     ]);
     this.showImage(item);
     if (!datasetId) await this.loadRecipe(item.datasetId);
@@ -218,7 +218,7 @@ export class Studio implements ToolHost {
     const [item, wire, kept] = await Promise.all([
       api<ItemJson>(`/items/${itemId}`),
       api<WireAnnotation[]>(`/items/${itemId}/annotations?maskFormat=rle`),
-      this.outbox.load(itemId),
+      this.outbox.load(this.outboxKey(itemId)),
     ]);
     delete this.root.dataset.ready;
     this.tool.cancel();
@@ -243,6 +243,11 @@ export class Studio implements ToolHost {
     this.panels.itemOpened(item);
     this.setMode(this.mode);
     this.root.dataset.ready = "true";
+  }
+
+  /** Kept per user: someone else signing in on this browser must not send another's edits. */
+  private outboxKey(itemId: string): string {
+    return `${this.root.dataset.userId ?? ""}/${itemId}`;
   }
 
   /** Edits an earlier page kept while it could not save them (outbox.ts). */

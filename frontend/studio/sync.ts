@@ -29,9 +29,9 @@ export interface SyncOptions {
   /** Backoff while the server cannot be reached: first delay, doubling to the cap. */
   retryMs?: number;
   maxRetryMs?: number;
-  /** Where unsaved edits are kept across a reload, under the open item's id. */
+  /** Where unsaved edits are kept across a reload, under the open item's key (user and item). */
   outbox?: Outbox;
-  itemId?: () => string;
+  outboxKey?: () => string;
   /** The outbox holds `count` entries on disk now. */
   onPersisted?: (count: number) => void;
 }
@@ -232,10 +232,10 @@ export class Sync {
   }
 
   private persist(): void {
-    const { outbox, itemId } = this.options;
-    if (!outbox || !itemId) return;
+    const { outbox, outboxKey } = this.options;
+    if (!outbox || !outboxKey) return;
     const entries = outboxEntries(this.queue, (key) => this.store.get(key));
-    void outbox.save(itemId(), entries).then(() => this.options.onPersisted?.(entries.length));
+    void outbox.save(outboxKey(), entries).then(() => this.options.onPersisted?.(entries.length));
   }
 
   private report(saving?: "saving"): void {
