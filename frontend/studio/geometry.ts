@@ -156,11 +156,11 @@ export function boxFrom(a: Pt, b: Pt): Extract<Geometry, { kind: "box" }> {
   return { kind: "box", x1: Math.min(a.x, b.x), y1: Math.min(a.y, b.y), x2: Math.max(a.x, b.x), y2: Math.max(a.y, b.y), angle: 0 };
 }
 
-/** The handles of an editable shape, in image pixels: box corners and edge midpoints, polygon vertices. */
+/** The handles of an editable shape, in image pixels: box corners (rotated with the box), polygon vertices. */
 export type Handle = { kind: "corner"; index: number; p: Pt } | { kind: "vertex"; ring: number; index: number; p: Pt };
 
 export function handlesOf(g: Geometry): Handle[] {
-  if (g.kind === "box" && !g.angle) {
+  if (g.kind === "box") {
     return boxCorners(g).map((p, index) => ({ kind: "corner", index, p }));
   }
   if (g.kind === "segment") return g.rings.flatMap((ring, r) => ring.map((p, index) => ({ kind: "vertex" as const, ring: r, index, p })));
@@ -173,7 +173,13 @@ export function dragHandle(g: Geometry, handle: Handle, to: Pt): Geometry {
   if (g.kind === "box" && handle.kind === "corner") {
     const corners = boxCorners(g);
     const opposite = corners[(handle.index + 2) % 4];
-    return boxFrom(opposite, to);
+    if (!g.angle) return boxFrom(opposite, to);
+    // A rotated box keeps its angle: the new centre is halfway between the fixed corner and the
+    // pointer, and its size is their offset measured along the box's own axes.
+    const c = { x: (opposite.x + to.x) / 2, y: (opposite.y + to.y) / 2 };
+    const local = rotate(to, c, -g.angle * DEG);
+    const hw = Math.abs(local.x - c.x), hh = Math.abs(local.y - c.y);
+    return { kind: "box", x1: c.x - hw, y1: c.y - hh, x2: c.x + hw, y2: c.y + hh, angle: g.angle };
   }
   if ((g.kind === "segment" || g.kind === "polyline") && handle.kind === "vertex") {
     const paths = (g.kind === "segment" ? g.rings : g.lines).map((r, ri) => (ri === handle.ring ? r.map((p, i) => (i === handle.index ? { ...to } : p)) : r));

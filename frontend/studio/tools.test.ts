@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { angleTowards, boxCorners, rotationHandle, simplifyPath, withAngle } from "./geometry";
+import { angleTowards, boxCorners, dragHandle, handlesOf, rotationHandle, simplifyPath, withAngle } from "./geometry";
 import type { Geometry, Pt } from "./model";
 
 const box = (angle = 0): Extract<Geometry, { kind: "box" }> => ({ kind: "box", x1: 0, y1: 0, x2: 100, y2: 40, angle });
@@ -51,5 +51,19 @@ describe("freehand simplification (Ramer-Douglas-Peucker)", () => {
 
   it("leaves two points or fewer alone", () => {
     expect(simplifyPath([{ x: 0, y: 0 }], 1)).toEqual([{ x: 0, y: 0 }]);
+  });
+});
+
+describe("resizing a rotated box", () => {
+  it("keeps the angle and the opposite corner where they were", () => {
+    const g = withAngle(box(), 30) as Extract<Geometry, { kind: "box" }>;
+    const handles = handlesOf(g);
+    expect(handles).toHaveLength(4);
+    const fixed = boxCorners(g)[2];
+    const to = { x: handles[0].p.x - 10, y: handles[0].p.y - 5 };
+    const resized = dragHandle(g, handles[0], to) as Extract<Geometry, { kind: "box" }>;
+    expect(resized.angle).toBe(30);
+    close(boxCorners(resized)[2], fixed);
+    close(boxCorners(resized)[0], to);
   });
 });

@@ -44,6 +44,14 @@ def test_rotate_a_box_with_its_handle_and_the_keyboard(page, log_in, street_item
     assert abs(box.coordinates[1]["x"] - box.coordinates[0]["x"] - 160) < 1.5
     page.screenshot(path=str(screenshot_dir / "studio-rotated.png"))
 
+    # Its corners turned with it; dragging one resizes the box and keeps the angle and the opposite corner.
+    drag(page, (220, 260), (230, 250))
+    expect(saved(page)).to_be_visible()
+    (box,) = stored(item)
+    assert box.version == 3 and abs(box.coordinates[2] - 90) < 0.01
+    assert abs(box.coordinates[1]["x"] - box.coordinates[0]["x"] - 170) < 1.5
+    assert abs(box.coordinates[1]["y"] - box.coordinates[0]["y"] - 90) < 1.5
+
     # From the keyboard: "." turns by 15°, Shift+"," back by 1°.
     page.keyboard.press(".")
     page.keyboard.press("Shift+Comma")
@@ -51,8 +59,8 @@ def test_rotate_a_box_with_its_handle_and_the_keyboard(page, log_in, street_item
     (box,) = stored(item)
     assert abs(box.coordinates[2] - 104) < 0.01
 
-    # Each turn is one undoable change; undoing all three brings the upright box back.
-    for _ in range(3):
+    # Each turn and the resize are one undoable change each; undoing all four brings the upright box back.
+    for _ in range(4):
         page.get_by_role("button", name="Undo").click()
     expect(saved(page)).to_be_visible()
     (box,) = stored(item)
