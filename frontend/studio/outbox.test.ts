@@ -65,6 +65,18 @@ describe("outbox", () => {
     expect(fresh.serverCopy("srv9")?.version).toBe(2);
   });
 
+  it("skips what the server already has: a save that landed before the outbox caught up", () => {
+    const queue = new SaveQueue();
+    queue.setServer("srvA", "srvA", 3, box("srvA", 0));
+    queue.setServer("srvB", "srvB", 7, box("srvB", 0));
+    for (const key of ["srvA", "srvB"]) queue.markDirty(key);
+    const kept = outboxEntries(queue, (k) => (k === "srvA" ? box("srvA", 20) : undefined));
+    const fresh = new SaveQueue();
+    fresh.setServer("srvA", "srvA", 4, box("srvA", 20)); // the move was saved; srvB's deletion too
+    expect(restoreEntries(fresh, kept)).toEqual([]);
+    expect(fresh.serverCopy("srvA")?.version).toBe(4);
+  });
+
   it("does not keep edits the server refused", () => {
     const queue = new SaveQueue();
     queue.markDirty("new-1");

@@ -7,7 +7,7 @@
  * create, update (against the old version, so a change made meanwhile meets the 409 dialog) or
  * delete the closed page would have sent.
  */
-import type { Annotation } from "./model";
+import { sameContent, type Annotation } from "./model";
 import type { SaveQueue, ServerCopy } from "./savequeue";
 
 export interface OutboxEntry {
@@ -78,11 +78,19 @@ export function outboxEntries(queue: SaveQueue, current: (key: string) => Annota
  * A key that was saved before the page closed is the server id now, as it is in a fresh load.
  */
 export function restoreEntries(queue: SaveQueue, entries: OutboxEntry[]): { key: string; after: Annotation | null }[] {
-  return entries.map((entry) => {
+  const changes: { key: string; after: Annotation | null }[] = [];
+  for (const entry of entries) {
     const key = entry.server ? entry.server.id : entry.key;
-    if (entry.server) queue.setServer(key, entry.server.id, entry.server.version, { ...entry.server.snapshot, key });
-    return { key, after: entry.annotation ? { ...entry.annotation, key } : null };
-  });
+    const after = entry.annotation ? { ...entry.annotation, key } : null;
+    if (entry.server) {
+      // The page may have saved it and closed before the outbox caught up: the fresh load shows it.
+      const loaded = queue.serverCopy(key);
+      if (after ? loaded && sameContent(loaded.snapshot, after) : !loaded) continue;
+      queue.setServer(key, entry.server.id, entry.server.version, { ...entry.server.snapshot, key });
+    }
+    changes.push({ key, after });
+  }
+  return changes;
 }
 
 /**
