@@ -156,11 +156,11 @@ export function boxFrom(a: Pt, b: Pt): Extract<Geometry, { kind: "box" }> {
   return { kind: "box", x1: Math.min(a.x, b.x), y1: Math.min(a.y, b.y), x2: Math.max(a.x, b.x), y2: Math.max(a.y, b.y), angle: 0 };
 }
 
-/** The handles of an editable shape, in image pixels: box corners and edge midpoints, polygon vertices. */
+/** The handles of an editable shape, in image pixels: box corners (rotated with the box), polygon vertices. */
 export type Handle = { kind: "corner"; index: number; p: Pt } | { kind: "vertex"; ring: number; index: number; p: Pt };
 
 export function handlesOf(g: Geometry): Handle[] {
-  if (g.kind === "box" && !g.angle) {
+  if (g.kind === "box") {
     return boxCorners(g).map((p, index) => ({ kind: "corner", index, p }));
   }
   if (g.kind === "segment") return g.rings.flatMap((ring, r) => ring.map((p, index) => ({ kind: "vertex" as const, ring: r, index, p })));
@@ -173,7 +173,13 @@ export function dragHandle(g: Geometry, handle: Handle, to: Pt): Geometry {
   if (g.kind === "box" && handle.kind === "corner") {
     const corners = boxCorners(g);
     const opposite = corners[(handle.index + 2) % 4];
-    return boxFrom(opposite, to);
+    if (!g.angle) return boxFrom(opposite, to);
+    // A rotated box keeps its angle: the new centre is halfway between the fixed corner and the
+    // pointer, and its size is their offset measured along the box's own axes.
+    const c = { x: (opposite.x + to.x) / 2, y: (opposite.y + to.y) / 2 };
+    const local = rotate(to, c, -g.angle * DEG);
+    const hw = Math.abs(local.x - c.x), hh = Math.abs(local.y - c.y);
+    return { kind: "box", x1: c.x - hw, y1: c.y - hh, x2: c.x + hw, y2: c.y + hh, angle: g.angle };
   }
   if ((g.kind === "segment" || g.kind === "polyline") && handle.kind === "vertex") {
     const paths = (g.kind === "segment" ? g.rings : g.lines).map((r, ri) => (ri === handle.ring ? r.map((p, i) => (i === handle.index ? { ...to } : p)) : r));
@@ -187,4 +193,70 @@ export function ringArea(ring: Pt[]): number {
   let sum = 0;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) sum += (ring[j].x + ring[i].x) * (ring[j].y - ring[i].y);
   return Math.abs(sum / 2);
+}
+
+type Rotatable = Extract<Geometry, { kind: "box" } | { kind: "ellipse" }>;
+
+export function isRotatable(g: Geometry): g is Rotatable {
+  return g.kind === "box" || g.kind === "ellipse";
+}
+
+function centreOf(g: Rotatable): Pt {
+  return g.kind === "box" ? { x: (g.x1 + g.x2) / 2, y: (g.y1 + g.y2) / 2 } : { x: g.cx, y: g.cy };
+}
+
+/** Where the rotation handle sits: `offset` image pixels beyond the middle of the (rotated) top edge. */
+export function rotationHandle(g: Rotatable, offset: number): { centre: Pt; edge: Pt; handle: Pt } {
+  const centre = centreOf(g);
+  const half = g.kind === "box" ? Math.abs(g.y2 - g.y1) / 2 : g.ry;
+  const turn = g.angle * DEG;
+  return {
+    centre,
+    edge: rotate({ x: centre.x, y: centre.y - half }, centre, turn),
+    handle: rotate({ x: centre.x, y: centre.y - half - offset }, centre, turn),
+  };
+}
+
+/** An angle in degrees in [0, 360), as the server stores it. */
+export function normaliseAngle(degrees: number): number {
+  const a = ((degrees % 360) + 360) % 360;
+  return Math.abs(a - 360) < 1e-9 ? 0 : a;
+}
+
+/** The angle (degrees, clockwise on screen, 0 = handle straight up) that puts the handle at `p`; `snap` rounds to steps. */
+export function angleTowards(centre: Pt, p: Pt, snap = 0): number {
+  let degrees = (Math.atan2(p.x - centre.x, centre.y - p.y) * 180) / Math.PI;
+  if (snap) degrees = Math.round(degrees / snap) * snap;
+  return normaliseAngle(Math.round(degrees * 100) / 100);
+}
+
+export function withAngle(g: Rotatable, degrees: number): Rotatable {
+  return { ...g, angle: normaliseAngle(degrees) };
+}
+
+/**
+ * Ramer-Douglas-Peucker: drop the points that lie within `tolerance` of the line through their
+ * neighbours, keeping the first and the last. Freehand strokes come out with a point per few pixels.
+ */
+export function simplifyPath(points: Pt[], tolerance: number): Pt[] {
+  if (points.length <= 2) return points.slice();
+  const keep = new Uint8Array(points.length);
+  keep[0] = keep[points.length - 1] = 1;
+  const stack: [number, number][] = [[0, points.length - 1]];
+  while (stack.length) {
+    const [first, last] = stack.pop()!;
+    let farthest = -1;
+    let distance = tolerance;
+    for (let i = first + 1; i < last; i++) {
+      const d = distanceToSegment(points[i], points[first], points[last]);
+      if (d > distance) {
+        distance = d;
+        farthest = i;
+      }
+    }
+    if (farthest < 0) continue;
+    keep[farthest] = 1;
+    stack.push([first, farthest], [farthest, last]);
+  }
+  return points.filter((_, i) => keep[i]);
 }

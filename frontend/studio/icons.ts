@@ -21,6 +21,9 @@ export const ICONS = {
   eyeOff: svg('<path d="M3 3l18 18M10.6 6.1A10 10 0 0112 6c6.5 0 10 6 10 6a17 17 0 01-3.2 3.8M6.6 6.6C3.8 8.3 2 12 2 12s3.5 6 10 6a9.7 9.7 0 004.4-1"/>'),
   lock: svg('<rect x="5" y="11" width="14" height="9" rx="1.5"/><path d="M8 11V8a4 4 0 018 0v3"/>'),
   unlock: svg('<rect x="5" y="11" width="14" height="9" rx="1.5"/><path d="M8 11V8a4 4 0 017.5-2"/>'),
+  forward: svg('<path d="M12 19V5M6 11l6-6 6 6"/>'),
+  backward: svg('<path d="M12 5v14M6 13l6 6 6-6"/>'),
+  mask: svg('<path d="M12 3l8 6-3 10H7L4 9z" fill="currentColor" fill-opacity=".35"/>'),
   trash: svg('<path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>'),
 };
 

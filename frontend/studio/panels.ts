@@ -300,6 +300,19 @@ export class Panels {
       for (const l of choices) picker.append(el("option", { value: l.tag, selected: l.tag === a.label }, l.name));
       picker.addEventListener("change", () => studio.relabel([a.key], picker.value));
       row.append(el("label", { className: "object-label-row" }, el("span", { className: "muted" }, "Label"), picker));
+      const keys = studio.store.keys();
+      const position = keys.indexOf(a.key);
+      const forward = el("button", { type: "button", className: "icon-button", "aria-label": "Bring forward", "aria-keyshortcuts": "Control+]", title: "Bring forward (Ctrl+])", disabled: position === keys.length - 1 }, icon("forward"));
+      const backward = el("button", { type: "button", className: "icon-button", "aria-label": "Send backward", "aria-keyshortcuts": "Control+[", title: "Send backward (Ctrl+[)", disabled: position === 0 }, icon("backward"));
+      forward.addEventListener("click", () => studio.restack(1));
+      backward.addEventListener("click", () => studio.restack(-1));
+      const tools = el("div", { className: "object-tools" }, el("span", { className: "muted" }, "Order"), forward, backward);
+      if (a.type === "segment" && studio.label(a.label)?.tools.has("binary" as never)) {
+        const fill = el("button", { type: "button", className: "object-tool-text", "aria-keyshortcuts": "Shift+M", title: "Fill the polygon into a new mask (Shift+M)" }, icon("mask"), el("span", {}, "Fill as mask"));
+        fill.addEventListener("click", () => studio.fillAsMask());
+        tools.append(fill);
+      }
+      row.append(tools);
     }
     return row;
   }
@@ -473,6 +486,9 @@ export class Panels {
       ["Click, drag", "Select, move; drag a handle to resize or move a point"],
       ["Shift+click, drag on empty canvas", "Add to the selection; select with a marquee"],
       ["Alt+click", "On a selected polygon's edge: add a point; on a point: remove it"],
+      ["Drag the round handle", "Rotate the selected box or ellipse (Shift: 15° steps)"],
+      [", / . (Shift: 1°)", "Rotate the selected box or ellipse by 15°"],
+      ["Hold and drag", "With the Polygon or Polyline tool: draw freehand"],
       ["Enter", "Finish the polygon or polyline"],
       ["[ / ]", "Brush or eraser smaller / larger"],
       ["Backspace", "Remove the last point while drawing; else delete the selection"],
@@ -481,8 +497,10 @@ export class Panels {
       ["Arrow keys (Shift: ×10)", "Nudge the selection by a pixel"],
       ["Tab / Shift+Tab on the canvas", "Select the next or previous object"],
       ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo your own changes"],
-      ["Ctrl+C / Ctrl+V", "Copy / paste the selection"],
+      ["Ctrl+C / Ctrl+V", "Copy / paste the selection; Ctrl+V on another item pastes in place"],
       ["Ctrl+A", "Select every object"],
+      ["Ctrl+] / Ctrl+[", "Bring the selection forward / send it backward"],
+      ["Shift+M", "Fill the selected polygon into a new mask"],
       ["H / Shift+H", "Hide or show the selection / everything"],
       ["Wheel", "Zoom at the cursor"],
       ["Space+drag, middle drag", "Pan"],

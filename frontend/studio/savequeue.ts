@@ -82,6 +82,13 @@ export class SaveQueue {
     return this.dirty.has(key) || (this.inFlight?.entries.some((e) => e.key === key) ?? false);
   }
 
+  /** Keys not yet acknowledged by the server: dirty or in flight (not the refused ones). */
+  pendingKeys(): string[] {
+    const keys = new Set(this.dirty);
+    for (const entry of this.inFlight?.entries ?? []) keys.add(entry.key);
+    return [...keys];
+  }
+
   get pendingCount(): number {
     return this.dirty.size + (this.inFlight?.entries.length ?? 0);
   }

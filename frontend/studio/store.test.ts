@@ -86,3 +86,24 @@ describe("clearing the store (another item opens)", () => {
     expect(seen).toHaveLength(1); // nothing left: no empty change set
   });
 });
+
+describe("stacking order", () => {
+  it("moves the selection one place up or down as one undoable change that saving ignores", () => {
+    const store = new AnnotationStore();
+    store.load(["a", "b", "c", "d"].map((k) => box(k)));
+    const seen: ChangeSet[] = [];
+    store.subscribe((set) => seen.push(set));
+    expect(store.reorder(["a", "b"], 1)).toBe(true);
+    expect(store.keys()).toEqual(["c", "a", "b", "d"]);
+    expect(seen[0].changes).toEqual([]); // nothing for the save queue
+    expect(store.reorder(["d"], 1)).toBe(false); // already on top
+    expect(store.reorder(["d"], -1)).toBe(true);
+    expect(store.keys()).toEqual(["c", "a", "d", "b"]);
+    store.undo();
+    expect(store.keys()).toEqual(["c", "a", "b", "d"]);
+    store.undo();
+    expect(store.keys()).toEqual(["a", "b", "c", "d"]);
+    store.redo();
+    expect(store.keys()).toEqual(["c", "a", "b", "d"]);
+  });
+});

@@ -20,6 +20,9 @@ export interface ChangeSet {
   changes: Change[];
   /** Why, for the undo history ("Draw box"). */
   label?: string;
+  /** A change of stacking order (keys bottom first), undone like any other change. The server
+   * keeps no order, so this is the studio's own: saving ignores it. */
+  order?: { before: string[]; after: string[] };
 }
 
 export type StoreListener = (set: ChangeSet) => void;
@@ -85,6 +88,7 @@ export class AnnotationStore {
     }));
     const applied = { ...set, changes };
     this.applyRaw(changes);
+    if (set.order) this.setOrder(set.order.after);
     if (set.source === "local" && undoable) this.history.push(applied);
     this.emit(applied);
   }
@@ -103,10 +107,34 @@ export class AnnotationStore {
     if (changes.length) this.apply({ source: "local", label, changes });
   }
 
+  /** Move `keys` one place up (1) or down (-1) the stack, as one undoable change; false when none can move. */
+  reorder(keys: string[], step: 1 | -1, label = step > 0 ? "Bring forward" : "Send backward"): boolean {
+    const moving = new Set(keys.filter((k) => this.byKey.has(k)));
+    const after = [...this.order];
+    // Walk against the direction of travel, so that neighbours in the selection move together.
+    const indices = after.map((_, i) => i);
+    if (step > 0) indices.reverse();
+    let moved = false;
+    for (const i of indices) {
+      const j = i + step;
+      if (!moving.has(after[i]) || j < 0 || j >= after.length || moving.has(after[j])) continue;
+      [after[i], after[j]] = [after[j], after[i]];
+      moved = true;
+    }
+    if (!moved) return false;
+    this.apply({ source: "local", label, changes: [], order: { before: [...this.order], after } });
+    return true;
+  }
+
   undo(): ChangeSet | null {
     const entry = this.history.undo();
     if (!entry) return null;
-    const inverse: ChangeSet = { source: "local", label: entry.label, changes: [...entry.changes].reverse().map((c) => ({ key: c.key, before: c.after, after: c.before })) };
+    const inverse: ChangeSet = {
+      source: "local",
+      label: entry.label,
+      changes: [...entry.changes].reverse().map((c) => ({ key: c.key, before: c.after, after: c.before })),
+      order: entry.order && { before: entry.order.after, after: entry.order.before },
+    };
     this.apply(inverse, false);
     return inverse;
   }
@@ -129,6 +157,12 @@ export class AnnotationStore {
       }
     }
     if (removed) this.order = this.order.filter((key) => this.byKey.has(key));
+  }
+
+  /** Take `keys` as the order; keys no longer present are skipped, keys it lacks keep their place on top. */
+  private setOrder(keys: string[]): void {
+    const known = new Set(keys);
+    this.order = [...keys.filter((k) => this.byKey.has(k)), ...this.order.filter((k) => !known.has(k))];
   }
 
   private emit(set: ChangeSet): void {

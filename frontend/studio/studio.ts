@@ -7,11 +7,14 @@ import { api } from "../lib/api";
 import { pageSocket } from "../lib/live";
 import type { Attribute, LabelNode, Recipe } from "../lib/ontology";
 import type { WireAnnotation } from "./adapter";
-import { translateGeometry, type Bounds } from "./geometry";
+import { geometryBounds, translateGeometry, type Bounds } from "./geometry";
 import { Mode, MODE_KEYS, MODE_NAMES, toolOfMode, type Annotation, type Geometry, type Pt } from "./model";
+import { Outbox, type OutboxEntry } from "./outbox";
 import { Panels } from "./panels";
 import { buildRecipe, colorOf, keepApplicable, type RecipeView, type StudioLabel } from "./recipe";
+import { fillRings } from "./raster";
 import { Renderer } from "./renderer";
+import { encodeMask } from "./rle";
 import type { BatchBody, BatchResponse } from "./savequeue";
 import { hitTest, insideBounds, SpatialIndex } from "./spatial";
 import { AnnotationStore, type ChangeSet } from "./store";
@@ -64,6 +67,14 @@ export interface StudioFacade {
   itemId(): string;
 }
 
+/** Copied objects and the item they were copied from. */
+interface Clipboard {
+  itemId: string;
+  annotations: Annotation[];
+}
+
+const CLIPBOARD_KEY = "annotator.studio.clipboard";
+
 let counter = 0;
 const newKey = () => `new-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
@@ -101,7 +112,8 @@ export class Studio implements ToolHost {
   private zDirty = true;
   private spaceDown = false;
   private pan: { last: Pt; pointerId: number } | null = null;
-  private clipboard: Annotation[] = [];
+  private clipboard: Clipboard | null = null;
+  private readonly outbox = new Outbox();
   readonly ready: Promise<void>;
 
   constructor(readonly root: HTMLElement) {
@@ -155,6 +167,9 @@ export class Studio implements ToolHost {
         this.panels.showSaveStatus(status);
       },
       onConflict: (mine, theirs) => this.panels.askConflict(mine, theirs) as Promise<ConflictChoice>,
+      outbox: this.outbox,
+      outboxKey: () => this.outboxKey(this.itemId),
+      onPersisted: (count) => (this.root.dataset.outbox = String(count)),
     });
     this.panels = new Panels(this, root);
     this.store.subscribe((set) => this.onStoreChange(set));
@@ -178,14 +193,16 @@ export class Studio implements ToolHost {
   private async open(): Promise<void> {
     // The page names the dataset, so the recipe's round trips run alongside the item's.
     const datasetId = this.root.dataset.datasetId;
-    const [item, wire] = await Promise.all([
+    const [item, wire, , kept] = await Promise.all([
       api<ItemJson>(`/items/${this.itemId}`),
       api<WireAnnotation[]>(`/items/${this.itemId}/annotations?maskFormat=rle`),
       datasetId ? this.loadRecipe(datasetId) : Promise.resolve(),
+      this.outbox.load(this.outboxKey(this.itemId)),
     ]);
     this.showImage(item);
     if (!datasetId) await this.loadRecipe(item.datasetId);
     this.store.load(this.sync.loaded(wire));
+    this.restoreKept(kept);
     pageSocket().subscribe(`item.${this.itemId}`);
     this.panels.loaded();
     this.panels.showSaveStatus(this.saveStatus);
@@ -198,9 +215,10 @@ export class Studio implements ToolHost {
    * The caller has saved everything (sync.flushAll): unsaved edits of the old item are dropped.
    */
   async openItem(itemId: string): Promise<void> {
-    const [item, wire] = await Promise.all([
+    const [item, wire, kept] = await Promise.all([
       api<ItemJson>(`/items/${itemId}`),
       api<WireAnnotation[]>(`/items/${itemId}/annotations?maskFormat=rle`),
+      this.outbox.load(this.outboxKey(itemId)),
     ]);
     delete this.root.dataset.ready;
     this.tool.cancel();
@@ -219,11 +237,23 @@ export class Studio implements ToolHost {
     this.showImage(item);
     this.store.load(this.sync.loaded(wire));
     this.store.history.clear();
+    this.restoreKept(kept);
     socket.subscribe(`item.${itemId}`);
     if (recipeChanged) this.panels.loaded();
     this.panels.itemOpened(item);
     this.setMode(this.mode);
     this.root.dataset.ready = "true";
+  }
+
+  /** Kept per user: someone else signing in on this browser must not send another's edits. */
+  private outboxKey(itemId: string): string {
+    return `${this.root.dataset.userId ?? ""}/${itemId}`;
+  }
+
+  /** Edits an earlier page kept while it could not save them (outbox.ts). */
+  private restoreKept(kept: OutboxEntry[]): void {
+    const count = this.sync.restore(kept);
+    if (count) this.panels.announce(`Restored ${count} unsaved change${count === 1 ? "" : "s"} from an earlier visit; saving them.`);
   }
 
   private showImage(item: ItemJson): void {
@@ -493,18 +523,91 @@ export class Studio implements ToolHost {
     this.panels.refreshObjects();
   }
 
+  /**
+   * Copy the selection. The clipboard also goes to sessionStorage, so that Ctrl+V on another item
+   * opened in this tab pastes it; task mode's next item keeps the in-memory one.
+   */
   copy(): void {
-    this.clipboard = [...this.selected].map((k) => this.store.get(k)).filter((a): a is Annotation => !!a && a.type !== "class" && a.type !== "note").map((a) => structuredClone(a));
-    if (this.clipboard.length) this.panels.announce(`Copied ${this.clipboard.length} object${this.clipboard.length === 1 ? "" : "s"}.`);
+    const annotations = [...this.selected].map((k) => this.store.get(k)).filter((a): a is Annotation => !!a && a.type !== "class" && a.type !== "note").map((a) => structuredClone(a));
+    if (!annotations.length) return;
+    this.keepClipboard({ itemId: this.itemId, annotations });
+    this.panels.announce(`Copied ${annotations.length} object${annotations.length === 1 ? "" : "s"}.`);
   }
 
+  private keepClipboard(clipboard: Clipboard): void {
+    this.clipboard = clipboard;
+    try {
+      sessionStorage.setItem(CLIPBOARD_KEY, JSON.stringify(clipboard));
+    } catch {
+      // Storage full or disabled: the clipboard still works within this page.
+    }
+  }
+
+  private readClipboard(): Clipboard | null {
+    try {
+      const kept = sessionStorage.getItem(CLIPBOARD_KEY);
+      if (kept) return JSON.parse(kept) as Clipboard;
+    } catch {
+      // Unreadable: fall back to this page's own.
+    }
+    return this.clipboard;
+  }
+
+  /** Paste the clipboard: offset a little on the item it came from, in place on another item. */
   paste(): void {
-    if (!this.clipboard.length || !this.canEdit) return;
-    const offset = 10 / Math.max(this.viewport.scale, 0.01);
-    const copies = this.clipboard.map((a) => ({ ...structuredClone(a), key: newKey(), geometry: translateGeometry(a.geometry, offset, offset), status: null, parentId: null }));
+    const clipboard = this.readClipboard();
+    if (!clipboard?.annotations.length || !this.canEdit) return;
+    const sameItem = clipboard.itemId === this.itemId;
+    const offset = sameItem ? 10 / Math.max(this.viewport.scale, 0.01) : 0;
+    const fits = (a: Annotation) => {
+      const label = this.label(a.label);
+      if (!label?.tools.has(a.type as never)) return false;
+      if (a.geometry.kind === "binary") return a.geometry.mask.size[0] === this.imageHeight && a.geometry.mask.size[1] === this.imageWidth;
+      const b = geometryBounds(a.geometry);
+      return !!b && b.minX < this.imageWidth && b.minY < this.imageHeight;
+    };
+    const usable = clipboard.annotations.filter(fits);
+    const skipped = clipboard.annotations.length - usable.length;
+    if (!usable.length) {
+      this.panels.announce("Nothing to paste here: the copied objects' labels or sizes do not fit this item.");
+      return;
+    }
+    const copies = usable.map((a) => ({ ...structuredClone(a), key: newKey(), geometry: translateGeometry(a.geometry, offset, offset), status: null, parentId: null }));
     this.store.apply({ source: "local", label: "Paste", changes: copies.map((a) => ({ key: a.key, before: null, after: a })) });
-    this.clipboard = copies.map((a) => structuredClone(a));
+    this.keepClipboard({ itemId: this.itemId, annotations: copies.map((a) => structuredClone(a)) });
     this.select(copies.map((a) => a.key));
+    const n = copies.length;
+    this.panels.announce(`Pasted ${n} object${n === 1 ? "" : "s"}${sameItem ? "" : " from another item"}${skipped ? `; ${skipped} did not fit this item` : ""}.`);
+  }
+
+  /** Move the selection one place up (1) or down (-1) the drawing order. */
+  restack(step: 1 | -1): void {
+    if (!this.canEdit || !this.selected.size) return;
+    if (!this.store.reorder([...this.selected], step)) this.panels.announce(step > 0 ? "Already in front." : "Already at the back.");
+  }
+
+  /** Fill the selected polygon into a new mask of the same label (even-odd, like the server). */
+  fillAsMask(): void {
+    if (!this.canEdit) return;
+    const a = this.selected.size === 1 ? this.store.get([...this.selected][0]) : undefined;
+    if (!a || a.geometry.kind !== "segment") {
+      this.panels.announce("Select one polygon to fill as a mask.");
+      return;
+    }
+    const label = this.label(a.label);
+    if (!label?.tools.has("binary" as never)) {
+      this.panels.announce(`${label?.name ?? a.label} cannot be drawn as a mask.`);
+      return;
+    }
+    const mask = encodeMask(fillRings(a.geometry.rings, this.imageWidth, this.imageHeight), this.imageWidth, this.imageHeight);
+    if (!mask.bbox) {
+      this.panels.announce("The polygon covers no pixel.");
+      return;
+    }
+    const created: Annotation = { key: newKey(), type: "binary", label: a.label, geometry: { kind: "binary", mask }, attributes: structuredClone(a.attributes), status: null, parentId: null };
+    this.store.create(created, "Fill polygon as mask");
+    this.select([created.key]);
+    this.panels.announce(`Filled as a ${label.name} mask.`);
   }
 
   /** Select the next (or previous) visible object in the list: a keyboard path to every object. */
@@ -656,6 +759,7 @@ export class Studio implements ToolHost {
       if (lower === "c") this.copy();
       else if (lower === "v") this.paste();
       else if (lower === "a") this.select(this.store.keys().filter((k) => !this.hidden.has(k)));
+      else if (key === "]" || key === "[") this.restack(key === "]" ? 1 : -1);
       else return;
       event.preventDefault();
       return;
@@ -706,6 +810,11 @@ export class Studio implements ToolHost {
       return;
     }
     const lower = key.toLowerCase();
+    if (key === "M" && event.shiftKey) {
+      event.preventDefault();
+      this.fillAsMask();
+      return;
+    }
     const mode = (Object.keys(MODE_KEYS) as Mode[]).find((m) => MODE_KEYS[m] === lower);
     if (mode && !event.shiftKey) {
       event.preventDefault();

@@ -6,6 +6,7 @@
 import { ApiError } from "../lib/api";
 import { annotationFromWire, type WireAnnotation } from "./adapter";
 import type { Annotation } from "./model";
+import { outboxEntries, restoreEntries, type Outbox, type OutboxEntry } from "./outbox";
 import { SaveQueue, type Batch, type BatchBody, type BatchResponse } from "./savequeue";
 import type { AnnotationStore, ChangeSet } from "./store";
 
@@ -28,6 +29,11 @@ export interface SyncOptions {
   /** Backoff while the server cannot be reached: first delay, doubling to the cap. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** Where unsaved edits are kept across a reload, under the open item's key (user and item). */
+  outbox?: Outbox;
+  outboxKey?: () => string;
+  /** The outbox holds `count` entries on disk now. */
+  onPersisted?: (count: number) => void;
 }
 
 export interface RemoteChange {
@@ -87,6 +93,13 @@ export class Sync {
       if (this.errorMessage && this.queue.pendingCount >= before) break;
     }
     return !this.queue.pendingCount && !this.queue.inFlight && !this.queue.rejected.size && !this.conflicts;
+  }
+
+  /** Edits a closed page kept (outbox.ts): applied as local, not undoable, and saved. */
+  restore(entries: OutboxEntry[]): number {
+    const changes = restoreEntries(this.queue, entries).map((c) => ({ key: c.key, before: null, after: c.after }));
+    if (changes.length) this.store.apply({ source: "local", label: "Restore unsaved edits", changes }, false);
+    return changes.length;
   }
 
   /** Annotations as loaded from the server: the baseline that saves are diffed against. */
@@ -218,7 +231,15 @@ export class Sync {
     if (changes.length) this.store.apply({ source: "remote", changes, label: own ? OWN : undefined });
   }
 
+  private persist(): void {
+    const { outbox, outboxKey } = this.options;
+    if (!outbox || !outboxKey) return;
+    const entries = outboxEntries(this.queue, (key) => this.store.get(key));
+    void outbox.save(outboxKey(), entries).then(() => this.options.onPersisted?.(entries.length));
+  }
+
   private report(saving?: "saving"): void {
+    this.persist();
     const pending = this.queue.pendingCount;
     let state: SaveState;
     let message: string;

@@ -2,19 +2,24 @@
  * Select and edit: click to select (Shift adds or removes), drag a marquee over empty canvas,
  * drag the selection to move it, drag a handle to resize a box or move a vertex.
  * Alt+click on a selected polygon's edge inserts a vertex; Alt+click on a vertex removes it.
+ * A selected box or ellipse has a round handle above it: drag it to rotate about the centre
+ * (Shift snaps to 15°), or press , and . to turn by 15° (Shift: 1°).
  * Every drag is one undoable change, made when the button is released.
  */
-import { clampDelta, distanceToSegment, dragHandle, geometryBounds, handlesOf, translateGeometry, clampPoint, type Bounds, type Handle } from "../geometry";
+import { angleTowards, clampDelta, distanceToSegment, dragHandle, geometryBounds, handlesOf, isRotatable, rotationHandle, translateGeometry, clampPoint, withAngle, type Bounds, type Handle } from "../geometry";
 import { Mode, type Annotation, type Geometry, type Pt } from "../model";
 import type { Change } from "../store";
 import type { Viewport } from "../viewport";
 import type { Tool, ToolHost, ToolPointer } from "./tool";
 
 const HANDLE_PX = 7;
+/** How far above the top edge the rotation handle sits, in screen pixels. */
+const ROTATE_PX = 28;
 
 type Drag =
   | { kind: "move"; from: Pt; originals: Map<string, Annotation>; bounds: Bounds; moved: boolean }
   | { kind: "handle"; key: string; handle: Handle; original: Annotation; moved: boolean }
+  | { kind: "rotate"; key: string; original: Annotation; moved: boolean }
   | { kind: "marquee"; from: Pt; to: Pt; additive: boolean };
 
 export class SelectTool implements Tool {
@@ -46,6 +51,12 @@ export class SelectTool implements Tool {
     return this.host.store.get(key) ?? null;
   }
 
+  private onRotationHandle(a: Annotation, screen: Pt): boolean {
+    if (!isRotatable(a.geometry)) return false;
+    const s = this.host.viewport.toScreen(rotationHandle(a.geometry, ROTATE_PX / this.host.viewport.scale).handle);
+    return Math.hypot(s.x - screen.x, s.y - screen.y) <= HANDLE_PX + 1;
+  }
+
   private handleAt(a: Annotation, screen: Pt): Handle | null {
     const viewport = this.host.viewport;
     for (const handle of handlesOf(a.geometry)) {
@@ -60,6 +71,10 @@ export class SelectTool implements Tool {
     const one = this.single();
     const editable = one && this.host.canEdit && !this.host.isLocked(one.key);
     if (editable && one) {
+      if (this.onRotationHandle(one, p.screen)) {
+        this.drag = { kind: "rotate", key: one.key, original: one, moved: false };
+        return;
+      }
       const handle = this.handleAt(one, p.screen);
       if (handle && p.alt) {
         this.removeVertex(one, handle);
@@ -102,8 +117,10 @@ export class SelectTool implements Tool {
     const drag = this.drag;
     if (!drag) {
       const one = this.single();
-      const overHandle = one && this.host.canEdit && !this.host.isLocked(one.key) && this.handleAt(one, p.screen);
-      this.host.setCursor(overHandle ? "crosshair" : this.host.hitTest(p.image) ? "move" : "default");
+      const editable = one && this.host.canEdit && !this.host.isLocked(one.key);
+      const overRotate = editable && this.onRotationHandle(one, p.screen);
+      const overHandle = editable && this.handleAt(one, p.screen);
+      this.host.setCursor(overRotate ? "grab" : overHandle ? "crosshair" : this.host.hitTest(p.image) ? "move" : "default");
       return;
     }
     if (drag.kind === "marquee") {
@@ -112,6 +129,13 @@ export class SelectTool implements Tool {
       const delta = clampDelta(drag.bounds, p.image.x - drag.from.x, p.image.y - drag.from.y, this.host.imageWidth, this.host.imageHeight);
       drag.moved ||= delta.dx !== 0 || delta.dy !== 0;
       for (const [key, a] of drag.originals) this.host.drafts.set(key, translateGeometry(a.geometry, delta.dx, delta.dy));
+    } else if (drag.kind === "rotate") {
+      const g = drag.original.geometry;
+      if (!isRotatable(g)) return;
+      const angle = angleTowards(rotationHandle(g, 0).centre, p.image, p.shift ? 15 : 0);
+      drag.moved ||= angle !== g.angle;
+      this.host.drafts.set(drag.key, withAngle(g, angle));
+      this.host.setCursor("grabbing");
     } else {
       drag.moved = true;
       const to = clampPoint(p.image, this.host.imageWidth, this.host.imageHeight);
@@ -141,7 +165,7 @@ export class SelectTool implements Tool {
       }
     }
     this.host.drafts.clear();
-    if (changes.length) this.host.store.apply({ source: "local", label: drag.kind === "move" ? "Move" : "Reshape", changes });
+    if (changes.length) this.host.store.apply({ source: "local", label: drag.kind === "move" ? "Move" : drag.kind === "rotate" ? "Rotate" : "Reshape", changes });
     this.host.redraw();
   }
 
@@ -187,6 +211,16 @@ export class SelectTool implements Tool {
       this.host.select([]);
       return true;
     }
+    if (event.key === "," || event.key === "." || event.key === "<" || event.key === ">") {
+      const turn = (event.key === "," || event.key === "<" ? -1 : 1) * (event.shiftKey ? 1 : 15);
+      const changes: Change[] = [];
+      for (const key of editable) {
+        const a = this.host.store.get(key);
+        if (a && isRotatable(a.geometry)) changes.push({ key, before: a, after: { ...a, geometry: withAngle(a.geometry, a.geometry.angle + turn) } });
+      }
+      if (changes.length) this.host.store.apply({ source: "local", label: "Rotate", changes });
+      return changes.length > 0;
+    }
     const arrows: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
     const step = arrows[event.key];
     if (!step) return false;
@@ -204,6 +238,7 @@ export class SelectTool implements Tool {
   }
 
   drawOverlay(ctx: CanvasRenderingContext2D, viewport: Viewport): void {
+    this.drawRotationHandle(ctx, viewport);
     if (this.drag?.kind !== "marquee") return;
     const a = viewport.toScreen(this.drag.from), b = viewport.toScreen(this.drag.to);
     ctx.fillStyle = "rgba(116, 192, 252, 0.12)";
@@ -213,5 +248,26 @@ export class SelectTool implements Tool {
     ctx.setLineDash([4, 3]);
     ctx.strokeRect(Math.min(a.x, b.x), Math.min(a.y, b.y), Math.abs(b.x - a.x), Math.abs(b.y - a.y));
     ctx.setLineDash([]);
+  }
+
+  private drawRotationHandle(ctx: CanvasRenderingContext2D, viewport: Viewport): void {
+    const one = this.single();
+    if (!one || !this.host.canEdit || this.host.isLocked(one.key) || (this.drag && this.drag.kind !== "rotate")) return;
+    const g = this.host.drafts.get(one.key) ?? one.geometry;
+    if (!isRotatable(g)) return;
+    const { edge, handle } = rotationHandle(g, ROTATE_PX / viewport.scale);
+    const a = viewport.toScreen(edge), b = viewport.toScreen(handle);
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(a.x, a.y);
+    ctx.lineTo(b.x, b.y);
+    ctx.stroke();
+    ctx.fillStyle = "#ffffff";
+    ctx.strokeStyle = "#111";
+    ctx.beginPath();
+    ctx.arc(b.x, b.y, 5, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
   }
 }
