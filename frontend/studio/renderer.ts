@@ -75,7 +75,7 @@ export class Renderer {
   private shapes: HTMLCanvasElement;
   /** The crisp layer being drawn, slice by slice. */
   private back: HTMLCanvasElement;
-  /** A 1x1 target: drawing the back buffer into it makes the browser rasterise each slice in its own frame. */
+  /** Copying a pixel of the back buffer into it makes the browser rasterise each slice in its own frame. */
   private readonly sink: CanvasRenderingContext2D;
   private cacheView: Viewport | null = null;
   private cacheValid = false;
@@ -108,8 +108,10 @@ export class Renderer {
     this.ctx = this.canvas.getContext("2d")!;
     this.shapes = document.createElement("canvas");
     this.back = document.createElement("canvas");
+    // Big enough to be GPU-backed where the back buffer is (Chromium keeps tiny canvases in
+    // software), so the copy never reads the back buffer back from the GPU.
     const sink = document.createElement("canvas");
-    sink.width = sink.height = 1;
+    sink.width = sink.height = 256;
     this.sink = sink.getContext("2d")!;
     new ResizeObserver(() => this.resize()).observe(host);
     this.resize();

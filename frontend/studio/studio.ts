@@ -529,7 +529,7 @@ export class Studio implements ToolHost {
     // The zoom readout is DOM: setting it on every frame of a gesture re-ran the page's style,
     // layout and paint, most of a pan frame's cost. During a gesture a few times a second will do.
     if (!gesture) this.panels.zoomChanged();
-    else this.zoomReadout ??= window.setTimeout(() => ((this.zoomReadout = null), this.panels.zoomChanged()), 150);
+    else this.zoomReadout ??= window.setTimeout(() => ((this.zoomReadout = null), this.panels.zoomChanged()), 250);
   }
 
   // --- input -----------------------------------------------------------------------------------------
