@@ -20,7 +20,7 @@ export const OPEN_BUDGET_MS = 40;
 /** The first slice when nothing is on screen yet: a typical item (a few thousand shapes) in one frame. */
 export const OPEN_FIRST_CHUNK = 3000;
 export const MIN_CHUNK = 32;
-export const FIRST_CHUNK = 400;
+export const FIRST_CHUNK = 250;
 export const MAX_CHUNK = 20_000;
 
 /**

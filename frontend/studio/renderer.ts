@@ -237,7 +237,15 @@ export class Renderer {
     // Shapes changed since the job began, or the view came to rest elsewhere: start again. While a
     // gesture goes on an invalid layer is still finished for the view it began at, then moved.
     if (this.job && (this.job.version !== this.version || (!this.gesture && !this.job.view.equals(vp)))) this.job = null;
-    const job = (this.job ??= this.startJob(vp));
+    if (!this.job) {
+      this.job = this.startJob(vp);
+      // Finding and ordering the shapes in view is a slice of its own, unless nothing is shown yet.
+      if (!this.opening) {
+        this.request();
+        return;
+      }
+    }
+    const job = this.job;
     this.slice(job);
     if (job.next < job.keys.length) {
       this.request();
@@ -267,8 +275,8 @@ export class Renderer {
     const ctx = this.back.getContext("2d")!;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.back.width, this.back.height);
-    const job: CrispJob = { view: vp.clone(), version: this.version, keys, next: 0, chunk: this.opening ? OPEN_FIRST_CHUNK : nextChunk(0, 0), started, workMs: 0, maxSliceMs: 0, slices: 0, colors: new Map() };
-    job.workMs = performance.now() - started;
+    const job: CrispJob = { view: vp.clone(), version: this.version, keys, next: 0, chunk: this.opening ? OPEN_FIRST_CHUNK : nextChunk(0, 0), started, workMs: 0, maxSliceMs: 0, slices: 1, colors: new Map() };
+    job.workMs = job.maxSliceMs = performance.now() - started;
     return job;
   }
 
@@ -324,7 +332,7 @@ export class Renderer {
     this.sink.drawImage(this.back, 0, 0, 1, 1, 0, 0, 1, 1);
     const ms = performance.now() - started;
     job.workMs += ms;
-    job.maxSliceMs = Math.max(job.maxSliceMs, ms + (job.slices ? 0 : job.workMs - ms));
+    job.maxSliceMs = Math.max(job.maxSliceMs, ms);
     job.slices++;
     // Before anything is on screen a longer first slice shows a typical item in one frame.
     job.chunk = nextChunk(count, ms, this.opening ? OPEN_BUDGET_MS : SLICE_BUDGET_MS);
