@@ -3,9 +3,14 @@
  * the image, a cached bitmap of every unselected shape, and an overlay (the selection, its
  * handles, the tool's drawing). While a pan or zoom is under way the cached shape bitmap is
  * moved and scaled as a picture; once the gesture rests it is redrawn crisp, and only the
- * shapes in view are drawn.
+ * shapes in view are drawn. The crisp redraw goes into a back buffer in time-boxed slices (a few
+ * ms a frame, lod.ts) and replaces the shown layer when complete, so no frame blocks for long with
+ * many shapes in view; with a few hundred shapes it completes in the frame that starts it.
+ * The image is drawn from the smallest of its levels (imagelevels.ts) that is sharp at the zoom.
  */
 import { boxCorners, geometryBounds, handlesOf } from "./geometry";
+import type { ImageLevels } from "./imagelevels";
+import { drawnAsDot, nextChunk, OPEN_BUDGET_MS, OPEN_FIRST_CHUNK, SLICE_BUDGET_MS } from "./lod";
 import type { Annotation, Geometry, Pt } from "./model";
 import { decodeMask } from "./rle";
 import type { SpatialIndex } from "./spatial";
@@ -15,7 +20,7 @@ export interface Scene {
   viewport: Viewport;
   imageWidth: number;
   imageHeight: number;
-  image: CanvasImageSource | null;
+  image: ImageLevels | null;
   index: SpatialIndex;
   get(key: string): Annotation | undefined;
   z(key: string): number;
@@ -38,13 +43,46 @@ const GESTURE_REST_MS = 140;
 const ISSUE_COLOR = "#ff4d4f";
 
 
+/** What the last complete crisp redraw of the shape layer cost. */
+export interface ShapeLayerCost {
+  /** Drawing time summed over its slices (ms). */
+  workMs: number;
+  /** From its first slice to the frame that showed it (ms). */
+  wallMs: number;
+  /** The longest slice (ms): what one frame spent on it at most. */
+  maxSliceMs: number;
+  slices: number;
+  shapes: number;
+}
+
+interface CrispJob {
+  view: Viewport;
+  version: number;
+  keys: string[];
+  next: number;
+  chunk: number;
+  started: number;
+  workMs: number;
+  maxSliceMs: number;
+  slices: number;
+  colors: Map<string, { stroke: string; fill: string }>;
+}
+
 export class Renderer {
   readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
-  private readonly shapes: HTMLCanvasElement;
-  private readonly shapesCtx: CanvasRenderingContext2D;
+  /** The shape layer on screen, drawn for `cacheView`. */
+  private shapes: HTMLCanvasElement;
+  /** The crisp layer being drawn, slice by slice. */
+  private back: HTMLCanvasElement;
+  /** Copying a pixel of the back buffer into it makes the browser rasterise each slice in its own frame. */
+  private readonly sink: CanvasRenderingContext2D;
   private cacheView: Viewport | null = null;
   private cacheValid = false;
+  /** How many shapes the shown layer holds: none (an item opening) means no frame has shapes to keep moving. */
+  private shownShapes = 0;
+  private version = 0;
+  private job: CrispJob | null = null;
   private frame = 0;
   private gestureTimer: number | null = null;
   private gesture = false;
@@ -52,10 +90,12 @@ export class Renderer {
   private height = 0;
   private dpr = 1;
   private readonly masks = new Map<string, { source: unknown; canvas: HTMLCanvasElement; data: Uint8Array }>();
-  /** The last crisp redraw of the shape layer, in ms (for the benchmark and the curious). */
+  /** The last crisp redraw of the shape layer: its drawing time summed over slices, in ms (for the benchmark and the curious). */
   lastShapeDrawMs = 0;
+  lastShapeLayer: ShapeLayerCost = { workMs: 0, wallMs: 0, maxSliceMs: 0, slices: 0, shapes: 0 };
   /** Called after each drawn frame with its rAF timestamp and the time the drawing took (ms). */
   onFrame: ((time: number, drawMs: number) => void) | null = null;
+  private settledWaiters: (() => void)[] = [];
 
   constructor(
     private readonly host: HTMLElement,
@@ -67,7 +107,12 @@ export class Renderer {
     host.append(this.canvas);
     this.ctx = this.canvas.getContext("2d")!;
     this.shapes = document.createElement("canvas");
-    this.shapesCtx = this.shapes.getContext("2d")!;
+    this.back = document.createElement("canvas");
+    // Big enough to be GPU-backed where the back buffer is (Chromium keeps tiny canvases in
+    // software), so the copy never reads the back buffer back from the GPU.
+    const sink = document.createElement("canvas");
+    sink.width = sink.height = 256;
+    this.sink = sink.getContext("2d")!;
     new ResizeObserver(() => this.resize()).observe(host);
     this.resize();
   }
@@ -85,18 +130,22 @@ export class Renderer {
     this.dpr = window.devicePixelRatio || 1;
     this.width = Math.max(1, Math.floor(rect.width));
     this.height = Math.max(1, Math.floor(rect.height));
-    for (const canvas of [this.canvas, this.shapes]) {
+    for (const canvas of [this.canvas, this.shapes, this.back]) {
       canvas.width = Math.round(this.width * this.dpr);
       canvas.height = Math.round(this.height * this.dpr);
     }
     this.canvas.style.width = `${this.width}px`;
     this.canvas.style.height = `${this.height}px`;
+    this.cacheView = null;
+    this.shownShapes = 0;
+    this.job = null;
     this.invalidateShapes();
   }
 
   /** Shapes changed: the cached layer must be redrawn at the next frame. */
   invalidateShapes(): void {
     this.cacheValid = false;
+    this.version++;
     this.request();
   }
 
@@ -119,6 +168,20 @@ export class Renderer {
       const started = performance.now();
       this.draw();
       this.onFrame?.(time, performance.now() - started);
+      if (this.settledWaiters.length && this.settled) for (const resolve of this.settledWaiters.splice(0)) resolve();
+    });
+  }
+
+  /** Whether the last frame showed every shape in view, crisp, for the current view. */
+  get settled(): boolean {
+    return this.cacheValid && !this.job && !!this.cacheView && this.cacheView.equals(this.scene.viewport);
+  }
+
+  /** Resolves after the first frame that shows the shape layer complete and crisp. */
+  whenSettled(): Promise<void> {
+    return new Promise((resolve) => {
+      this.settledWaiters.push(resolve);
+      this.request();
     });
   }
 
@@ -141,81 +204,142 @@ export class Renderer {
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.fillStyle = BACKGROUND;
     ctx.fillRect(0, 0, this.width, this.height);
-    if (scene.image) {
+    const level = scene.image?.pick(scene.imageWidth * vp.scale * this.dpr);
+    if (level) {
       // Past 2x, pixels are shown as squares so that edges can be placed precisely.
       ctx.imageSmoothingEnabled = vp.scale < 2;
-      ctx.drawImage(scene.image, vp.x, vp.y, scene.imageWidth * vp.scale, scene.imageHeight * vp.scale);
+      ctx.drawImage(level.source, vp.x, vp.y, scene.imageWidth * vp.scale, scene.imageHeight * vp.scale);
     }
-    const moved = !this.cacheView || !this.cacheView.equals(vp);
-    if (!this.cacheValid || (moved && !this.gesture)) this.drawShapeLayer();
+    this.updateShapeLayer(vp);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     if (this.cacheView && !this.cacheView.equals(vp)) {
       const k = vp.scale / this.cacheView.scale;
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(this.shapes, (vp.x - this.cacheView.x * k) * this.dpr, (vp.y - this.cacheView.y * k) * this.dpr, this.shapes.width * k, this.shapes.height * k);
-    } else {
+    } else if (this.cacheView) {
       ctx.drawImage(this.shapes, 0, 0);
     }
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     this.drawOverlay();
   }
 
-  private drawShapeLayer(): void {
+  /** Starts, continues or drops the crisp redraw; shows it once complete. */
+  private updateShapeLayer(vp: Viewport): void {
+    const moved = !this.cacheView || !this.cacheView.equals(vp);
+    if (this.cacheValid && !moved) {
+      this.job = null;
+      return;
+    }
+    if (this.cacheValid && this.gesture) {
+      this.job = null; // the view is still moving: the picture of the layer follows it
+      return;
+    }
+    // Shapes changed since the job began, or the view came to rest elsewhere: start again. While a
+    // gesture goes on an invalid layer is still finished for the view it began at, then moved.
+    if (this.job && (this.job.version !== this.version || (!this.gesture && !this.job.view.equals(vp)))) this.job = null;
+    if (!this.job) {
+      this.job = this.startJob(vp);
+      // Finding and ordering the shapes in view is a slice of its own, unless nothing is shown yet.
+      if (!this.opening) {
+        this.request();
+        return;
+      }
+    }
+    const job = this.job;
+    this.slice(job);
+    if (job.next < job.keys.length) {
+      this.request();
+      return;
+    }
+    [this.shapes, this.back] = [this.back, this.shapes];
+    this.cacheView = job.view;
+    this.shownShapes = job.keys.length;
+    this.cacheValid = true;
+    this.job = null;
+    this.lastShapeDrawMs = job.workMs;
+    this.lastShapeLayer = { workMs: job.workMs, wallMs: performance.now() - job.started, maxSliceMs: job.maxSliceMs, slices: job.slices, shapes: job.keys.length };
+  }
+
+  /** Nothing on screen yet (an item opening): slices may be longer, there is no motion to keep smooth. */
+  private get opening(): boolean {
+    return !this.cacheView || this.shownShapes === 0;
+  }
+
+  private startJob(vp: Viewport): CrispJob {
     const started = performance.now();
     const { scene } = this;
-    const vp = scene.viewport;
-    const ctx = this.shapesCtx;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.shapes.width, this.shapes.height);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     const keys = scene.index
       .search(vp.visibleBounds(this.width, this.height))
       .filter((key) => !scene.hidden.has(key) && !scene.selected.has(key) && !scene.drafts.has(key) && key !== scene.painting);
     keys.sort((a, b) => scene.z(a) - scene.z(b));
-    // One path per colour: far fewer state changes than a path per shape.
-    const byColor = new Map<string, Annotation[]>();
-    const tiny: Annotation[] = [];
-    for (const key of keys) {
-      const a = scene.get(key);
+    const ctx = this.back.getContext("2d")!;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.back.width, this.back.height);
+    const job: CrispJob = { view: vp.clone(), version: this.version, keys, next: 0, chunk: this.opening ? OPEN_FIRST_CHUNK : nextChunk(0, 0), started, workMs: 0, maxSliceMs: 0, slices: 1, colors: new Map() };
+    job.workMs = job.maxSliceMs = performance.now() - started;
+    return job;
+  }
+
+  /** Draws the next chunk of the job into the back buffer, sized to the slice budget. */
+  private slice(job: CrispJob): void {
+    const started = performance.now();
+    const { scene } = this;
+    const vp = job.view;
+    const ctx = this.back.getContext("2d")!;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    // A path per shape: Skia fills and strokes thousands of small paths far faster than one path
+    // with thousands of subpaths (measured: 10,000 octagons ~75 ms against ~1 s). Miter joins are
+    // cheaper than round ones and look the same on these small angles.
+    ctx.lineJoin = "miter";
+    ctx.lineWidth = 2;
+    const end = Math.min(job.keys.length, job.next + job.chunk);
+    let current = "";
+    for (let i = job.next; i < end; i++) {
+      const a = scene.get(job.keys[i]);
       if (!a) continue;
       if (a.geometry.kind === "binary") {
         this.drawMask(ctx, a, vp, 0.55);
         continue;
       }
-      const b = geometryBounds(a.geometry)!;
-      if (a.geometry.kind !== "point" && (b.maxX - b.minX) * vp.scale < 1.5 && (b.maxY - b.minY) * vp.scale < 1.5) {
-        tiny.push(a); // smaller than a pixel or two: a dot says as much
-        continue;
+      let colors = job.colors.get(a.label);
+      if (!colors) {
+        const stroke = scene.color(a.label);
+        job.colors.set(a.label, (colors = { stroke, fill: withAlpha(stroke, 0.22) }));
       }
-      const color = scene.color(a.label);
-      let list = byColor.get(color);
-      if (!list) byColor.set(color, (list = []));
-      list.push(a);
+      if (a.geometry.kind !== "point") {
+        const b = geometryBounds(a.geometry);
+        if (!b) continue;
+        if (drawnAsDot(b.maxX - b.minX, b.maxY - b.minY, vp.scale)) {
+          ctx.fillStyle = colors.stroke; // smaller than a pixel or two: a dot says as much
+          ctx.fillRect(b.minX * vp.scale + vp.x, b.minY * vp.scale + vp.y, 2, 2);
+          current = "";
+          continue;
+        }
+      }
+      if (current !== colors.stroke) {
+        current = colors.stroke;
+        ctx.fillStyle = colors.fill;
+        ctx.strokeStyle = colors.stroke;
+      }
+      ctx.beginPath();
+      this.tracePath(ctx, a.geometry, vp);
+      if (a.type !== "polyline") ctx.fill("evenodd");
+      ctx.stroke();
     }
-    ctx.lineJoin = "round";
-    for (const [color, list] of byColor) {
-      const fillable = new Path2D();
-      const lines = new Path2D();
-      for (const a of list) this.tracePath(a.type === "polyline" ? lines : fillable, a.geometry, vp);
-      ctx.fillStyle = withAlpha(color, 0.22);
-      ctx.fill(fillable, "evenodd");
-      ctx.strokeStyle = color;
-      ctx.lineWidth = 2;
-      ctx.stroke(fillable);
-      ctx.stroke(lines);
-    }
-    for (const a of tiny) {
-      const b = geometryBounds(a.geometry)!;
-      ctx.fillStyle = scene.color(a.label);
-      ctx.fillRect(b.minX * vp.scale + vp.x, b.minY * vp.scale + vp.y, 2, 2);
-    }
-    this.cacheView = vp.clone();
-    this.cacheValid = true;
-    this.lastShapeDrawMs = performance.now() - started;
+    const count = end - job.next;
+    job.next = end;
+    // Rasterise now, in this frame, rather than all at once when the layer is first shown.
+    this.sink.drawImage(this.back, 0, 0, 1, 1, 0, 0, 1, 1);
+    const ms = performance.now() - started;
+    job.workMs += ms;
+    job.maxSliceMs = Math.max(job.maxSliceMs, ms);
+    job.slices++;
+    // Before anything is on screen a longer first slice shows a typical item in one frame.
+    job.chunk = nextChunk(count, ms, this.opening ? OPEN_BUDGET_MS : SLICE_BUDGET_MS);
   }
 
   /** Adds the shape's outline to `path`, in screen pixels (so line widths stay constant). */
-  private tracePath(path: Path2D, g: Geometry, vp: Viewport): void {
+  private tracePath(path: CanvasPath, g: Geometry, vp: Viewport): void {
     const sx = (x: number) => x * vp.scale + vp.x;
     const sy = (y: number) => y * vp.scale + vp.y;
     const polyline = (points: Pt[], close: boolean) => {

@@ -9,11 +9,12 @@ import type { Attribute, LabelNode, Recipe } from "../lib/ontology";
 import type { WireAnnotation } from "./adapter";
 import { geometryBounds, translateGeometry, type Bounds } from "./geometry";
 import { Mode, MODE_KEYS, MODE_NAMES, toolOfMode, type Annotation, type Geometry, type Pt } from "./model";
+import { ImageLevels, loadImageLevels } from "./imagelevels";
 import { Outbox, type OutboxEntry } from "./outbox";
 import { Panels } from "./panels";
 import { buildRecipe, colorOf, keepApplicable, type RecipeView, type StudioLabel } from "./recipe";
 import { fillRings } from "./raster";
-import { Renderer } from "./renderer";
+import { Renderer, type ShapeLayerCost } from "./renderer";
 import { encodeMask } from "./rle";
 import type { BatchBody, BatchResponse } from "./savequeue";
 import { hitTest, insideBounds, SpatialIndex } from "./spatial";
@@ -55,11 +56,13 @@ export interface StudioFacade {
   zoomAt(screen: Pt, factor: number): void;
   panBy(dx: number, dy: number): void;
   /** A snapshot for tests and the benchmark. */
-  state(): { mode: Mode; label: string | null; count: number; selected: string[]; view: { scale: number; x: number; y: number }; save: SyncStatus; lastShapeDrawMs: number };
+  state(): { mode: Mode; label: string | null; count: number; selected: string[]; view: { scale: number; x: number; y: number }; save: SyncStatus; lastShapeDrawMs: number; shapeLayer: ShapeLayerCost };
   /** Hit-test at an image point (benchmark). */
   hitTest(x: number, y: number): string | null;
   /** Frame callback (benchmark): called after every drawn frame with its rAF timestamp and drawing time. */
   onFrame(callback: ((time: number, drawMs: number) => void) | null): void;
+  /** Resolves after the first frame that shows every shape in view crisp (the crisp layer may take a few frames). */
+  drawn(): Promise<void>;
   flush(): Promise<void>;
   /** Open another item in place (task mode); resolves when its annotations are on screen. */
   openItem(itemId: string): Promise<void>;
@@ -106,10 +109,11 @@ export class Studio implements ToolHost {
   hovered: string | null = null;
   painting: string | null = null;
   saveStatus: SyncStatus = { state: "saved", pending: 0, message: "All changes saved" };
-  private image: CanvasImageSource | null = null;
+  private image = new ImageLevels();
   private readonly tools: Map<Mode, Tool>;
   private zOrder = new Map<string, number>();
   private zDirty = true;
+  private zoomReadout: number | null = null;
   private spaceDown = false;
   private pan: { last: Pt; pointerId: number } | null = null;
   private clipboard: Clipboard | null = null;
@@ -259,7 +263,8 @@ export class Studio implements ToolHost {
   private showImage(item: ItemJson): void {
     this.imageWidth = item.metadata.system.width ?? 1;
     this.imageHeight = item.metadata.system.height ?? 1;
-    this.image = null;
+    this.image.close();
+    this.image = new ImageLevels();
     this.loadImage();
     this.fit();
   }
@@ -277,40 +282,20 @@ export class Studio implements ToolHost {
     this.activeLabel = this.recipe.labels[0]?.tag ?? null;
   }
 
-  /** The thumbnail first, so there is something to work on at once; then the full image. */
+  /** The thumbnail first, so there is something to work on at once; then a preview and the full image (imagelevels.ts). */
   private loadImage(): void {
-    const load = (url: string) =>
-      new Promise<HTMLImageElement>((resolve, reject) => {
-        const image = new Image();
-        image.onload = () => resolve(image);
-        image.onerror = () => reject(new Error(`could not load ${url}`));
-        image.src = url;
-      });
-    let full = false;
     // A late image of an item that is no longer open must not replace the current one.
     const generation = ++this.imageGeneration;
     const current = () => generation === this.imageGeneration;
     delete this.root.dataset.image;
-    load(`/api/v1/items/${this.itemId}/thumbnail`)
-      .then((thumb) => {
-        if (full || !current()) return;
-        this.image = thumb;
-        this.panels.imageLoaded(false);
+    loadImageLevels(`/api/v1/items/${this.itemId}`, this.imageWidth, this.imageHeight, this.image, {
+      current,
+      added: (full) => {
+        this.panels.imageLoaded(full);
         this.renderer.request();
-      })
-      .catch(() => undefined);
-    load(`/api/v1/items/${this.itemId}/stream`)
-      .then(async (image) => {
-        await image.decode().catch(() => undefined);
-        if (!current()) return;
-        full = true;
-        this.image = image;
-        this.panels.imageLoaded(true);
-        this.renderer.request();
-      })
-      .catch(() => {
-        if (current()) this.panels.announce("The image could not be loaded.");
-      });
+      },
+      failed: () => this.panels.announce("The image could not be loaded."),
+    });
   }
 
   // --- store changes -----------------------------------------------------------------------------
@@ -644,7 +629,10 @@ export class Studio implements ToolHost {
   private viewChanged(gesture: boolean): void {
     if (gesture) this.renderer.gestureStep();
     else this.renderer.request();
-    this.panels.zoomChanged();
+    // The zoom readout is DOM: setting it on every frame of a gesture re-ran the page's style,
+    // layout and paint, most of a pan frame's cost. During a gesture a few times a second will do.
+    if (!gesture) this.panels.zoomChanged();
+    else this.zoomReadout ??= window.setTimeout(() => ((this.zoomReadout = null), this.panels.zoomChanged()), 250);
   }
 
   // --- input -----------------------------------------------------------------------------------------
@@ -865,11 +853,13 @@ export function createStudio(root: HTMLElement): StudioFacade {
       view: { scale: studio.viewport.scale, x: studio.viewport.x, y: studio.viewport.y },
       save: studio.saveStatus,
       lastShapeDrawMs: studio.renderer.lastShapeDrawMs,
+      shapeLayer: studio.renderer.lastShapeLayer,
     }),
     hitTest: (x, y) => studio.hitTest({ x, y }),
     onFrame: (callback) => {
       studio.renderer.onFrame = callback;
     },
+    drawn: () => studio.renderer.whenSettled(),
     flush: () => studio.sync.flush(),
     openItem: (itemId) => studio.openItem(itemId),
     itemId: () => studio.itemId,
