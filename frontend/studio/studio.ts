@@ -658,7 +658,9 @@ export class Studio implements ToolHost {
     });
     host.addEventListener("pointermove", (event) => {
       const p = this.pointer(event, host);
-      this.panels.pointerAt(p.image, this.imageWidth, this.imageHeight);
+      // Not while panning: like the zoom readout, writing DOM text every frame re-ran the
+      // page's style and layout; the position under a still cursor is shown when the pan ends.
+      if (!this.pan) this.panels.pointerAt(p.image, this.imageWidth, this.imageHeight);
       if (this.pan) {
         this.panBy(event.clientX - this.pan.last.x, event.clientY - this.pan.last.y);
         this.pan.last = { x: event.clientX, y: event.clientY };
