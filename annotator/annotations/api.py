@@ -219,3 +219,17 @@ class AnnotationStatusView(APIView):
                 "note": annotation_json(note, colors=colors) if note is not None else None,
             }
         )
+
+
+class NoteMessagesView(APIView):
+    @extend_schema(
+        tags=["annotations"],
+        operation_id="note_messages_add",
+        request=OpenApiTypes.OBJECT,
+        responses={201: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The note with the reply appended")},
+    )
+    def post(self, request: Request, annotation_id: str) -> Response:
+        """Reply to a note: append `{body}` to its thread as `{id, creator, time, body}`."""
+        body = request.data.get("body") if isinstance(request.data, dict) else None
+        note, rules = services.note_message_add(user=request.user, note_id=annotation_id, body=body)
+        return Response(annotation_json(note, colors=rules.colors), status=status.HTTP_201_CREATED)

@@ -576,6 +576,43 @@ def _note_thread(ctx: WriteContext, annotation: Annotation, status: Any, message
     return note
 
 
+@transaction.atomic
+def note_message_add(*, user: User, note_id: str, body: Any) -> tuple[Annotation, RecipeRules]:
+    """Append a reply to a note's thread: `{id, creator, time, body}`, a new version and a history row.
+
+    Anyone who may fix or review the item may reply (`annotation.update` or `item.review`);
+    the thread's status is left as it is: replying neither raises nor closes an issue.
+    """
+    item_id = annotation_item_id(user, note_id)
+    ctx = _context(user=user, item_id=item_id, operation="annotation.view")
+    if not (role_allows(ctx.role, "annotation.update") or role_allows(ctx.role, "item.review")):
+        raise Forbidden(f"Your role ({ctx.role}) does not allow replying to notes.")
+    if not isinstance(body, str) or not body.strip():
+        raise BadRequest("body must be non-empty text.", details={"field": "body"})
+    if len(body) > settings.NOTE_MESSAGE_MAX:
+        raise BadRequest(f"body is longer than {settings.NOTE_MESSAGE_MAX} characters.", details={"field": "body"})
+    note = _locked_annotation(ctx, note_id, "note")
+    if note.type != NOTE:
+        raise BadRequest("Only a note has messages.", details={"field": "type"})
+    before = stored_json(note)
+    thread = dict(note.coordinates.get("note") or {})
+    message = {
+        "id": new_id(),
+        "creator": user.email,
+        "time": int(timezone.now().timestamp() * 1000),
+        "body": body.strip(),
+    }
+    thread["messages"] = [*(thread.get("messages") or []), message]
+    note.coordinates = {**note.coordinates, "note": thread}
+    note.version += 1
+    note.updated_by = user
+    note.save(update_fields=["coordinates", "version", "updated_by", "updated_at"])
+    _record(ctx, AnnotationChange.Action.UPDATED, note.id, note.version, before, stored_json(note))
+    ctx.updated.append(note)
+    annotations_write_finish(ctx)
+    return note, ctx.rules
+
+
 def _pin_box(item: Item, annotation: Annotation) -> tuple[float, float, float, float]:
     box = bounds(annotation.type, annotation.coordinates)
     if box is None:  # a classification: pin the note to the top-left corner

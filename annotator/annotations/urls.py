@@ -19,4 +19,5 @@ api_urlpatterns = [
     path("annotations/<str:annotation_id>/history", api.AnnotationHistoryView.as_view(), name="api-annotation-history"),
     path("annotations/<str:annotation_id>/restore", api.AnnotationRestoreView.as_view(), name="api-annotation-restore"),
     path("annotations/<str:annotation_id>/status", api.AnnotationStatusView.as_view(), name="api-annotation-status"),
+    path("annotations/<str:annotation_id>/messages", api.NoteMessagesView.as_view(), name="api-note-messages"),
 ]

@@ -11,6 +11,7 @@ export const ICONS = {
   ellipse: svg('<ellipse cx="12" cy="12" rx="9" ry="6"/>'),
   brush: svg('<path d="M14 4l6 6-8 8-6-6z"/><path d="M6 12c-2 0-3 2-3 4s-1 3-1 3 3 1 5-1 2-3 2-4"/>'),
   eraser: svg('<path d="M8 20h12M4 15l9-9 6 6-7 7H8z"/><path d="M9 10l6 6"/>'),
+  note: svg('<path d="M12 21s-6-6.2-6-11a6 6 0 0112 0c0 4.8-6 11-6 11z"/><circle cx="12" cy="10" r="2"/>'),
   undo: svg('<path d="M9 14L4 9l5-5"/><path d="M4 9h10a6 6 0 010 12h-3"/>'),
   redo: svg('<path d="M15 14l5-5-5-5"/><path d="M20 9H10a6 6 0 000 12h3"/>'),
   zoomIn: svg('<circle cx="11" cy="11" r="7"/><path d="M21 21l-5-5M11 8v6M8 11h6"/>'),

@@ -49,6 +49,8 @@ export enum Mode {
   Ellipse = "ellipse",
   Brush = "binary",
   Eraser = "eraser",
+  /** Review only: drop a note pin where an object is missing. */
+  Note = "note",
 }
 
 /** The recipe tool (annotation type) a mode draws: the eraser works on masks. */
@@ -65,6 +67,7 @@ export const MODE_NAMES: Record<Mode, string> = {
   [Mode.Ellipse]: "Ellipse",
   [Mode.Brush]: "Brush",
   [Mode.Eraser]: "Eraser",
+  [Mode.Note]: "Drop a note",
 };
 
 export const MODE_KEYS: Record<Mode, string> = {
@@ -76,6 +79,7 @@ export const MODE_KEYS: Record<Mode, string> = {
   [Mode.Ellipse]: "e",
   [Mode.Brush]: "m",
   [Mode.Eraser]: "x",
+  [Mode.Note]: "n",
 };
 
 export const TYPE_NAMES: Record<AnnotationType, string> = {

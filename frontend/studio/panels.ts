@@ -21,6 +21,7 @@ const MODE_ICONS: Record<Mode, keyof typeof ICONS> = {
   [Mode.Ellipse]: "ellipse",
   [Mode.Brush]: "brush",
   [Mode.Eraser]: "eraser",
+  [Mode.Note]: "note",
 };
 /** The object list shows this many rows; a busy item is better browsed on the canvas. */
 const MAX_ROWS = 400;
@@ -36,6 +37,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 }
 
 export function objectName(a: Annotation, number: number, labelName: string): string {
+  if (a.type === "note" && !a.parentId) return `Note pin ${number}`; // a reviewer's note where an object is missing
   return `${labelName} ${TYPE_NAMES[a.type].toLowerCase()} ${number}`;
 }
 
@@ -133,6 +135,7 @@ export class Panels {
     }
     this.root.dataset.mode = this.studio.mode;
     this.labelChanged();
+    for (const listener of this.studio.refreshListeners) listener();
   }
 
   private updateHistoryButtons(): void {
@@ -204,7 +207,7 @@ export class Panels {
       button.setAttribute("aria-checked", String(checked));
       button.tabIndex = checked ? 0 : -1;
       const label = this.studio.label(button.dataset.tag!);
-      button.classList.toggle("label-off-tool", this.studio.mode !== Mode.Select && !!label && !label.tools.has(toolOfMode(this.studio.mode) as never));
+      button.classList.toggle("label-off-tool", this.studio.mode !== Mode.Select && this.studio.mode !== Mode.Note && !!label && !label.tools.has(toolOfMode(this.studio.mode) as never));
     }
   }
 
@@ -294,7 +297,7 @@ export class Panels {
     remove.addEventListener("click", () => studio.store.remove([a.key], "Delete"));
     actions.append(eye, lock, remove);
     row.append(select, actions);
-    if (selected && studio.selected.size === 1 && studio.canEdit) {
+    if (selected && studio.selected.size === 1 && studio.canEdit && a.type !== "note") {
       const choices = studio.recipe.labels.filter((l) => l.tools.has(a.type as never) || l.tag === a.label);
       const picker = el("select", { className: "object-label", "data-action": "label", "aria-label": `Label of ${name}`, disabled: locked });
       for (const l of choices) picker.append(el("option", { value: l.tag, selected: l.tag === a.label }, l.name));
@@ -482,6 +485,7 @@ export class Panels {
   private renderShortcuts(): void {
     const rows: [string, string][] = [
       ...DRAW_MODES.map((m): [string, string] => [MODE_KEYS[m].toUpperCase(), `${MODE_NAMES[m]} tool`]),
+      [MODE_KEYS[Mode.Note].toUpperCase(), "In a review: drop a note where an object is missing"],
       ...this.studio.recipe.labels.filter((l) => l.hotkey).map((l): [string, string] => [l.hotkey!, `Draw with ${l.name}; with the Select tool, relabel the selection`]),
       ["Click, drag", "Select, move; drag a handle to resize or move a point"],
       ["Shift+click, drag on empty canvas", "Add to the selection; select with a marquee"],

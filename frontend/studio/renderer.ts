@@ -414,6 +414,7 @@ export class Renderer {
     let any = false;
     for (const key of this.scene.issues) {
       const a = this.scene.get(key);
+      if (a?.geometry.kind === "note" && !a.parentId && !this.scene.hidden.has(key)) this.drawPin(ctx, a.geometry.raw, vp);
       if (!a || this.scene.hidden.has(key) || a.geometry.kind === "note" || a.geometry.kind === "class") continue;
       const geometry = this.scene.drafts.get(key) ?? a.geometry;
       const b = geometryBounds(geometry);
@@ -432,6 +433,30 @@ export class Renderer {
     ctx.lineWidth = 2.5;
     ctx.strokeStyle = ISSUE_COLOR;
     ctx.stroke(path);
+    ctx.restore();
+  }
+
+  /** A reviewer's note for a missing object: a map pin standing on the top edge of its box. */
+  private drawPin(ctx: CanvasRenderingContext2D, raw: unknown, vp: Viewport): void {
+    const box = (raw as { box?: Pt[] } | null)?.box;
+    if (!Array.isArray(box) || box.length < 2) return;
+    const tip = vp.toScreen({ x: (box[0].x + box[1].x) / 2, y: Math.min(box[0].y, box[1].y) });
+    const r = 8;
+    const cy = tip.y - r - 9;
+    ctx.save();
+    ctx.beginPath();
+    ctx.moveTo(tip.x, tip.y);
+    ctx.arc(tip.x, cy, r, Math.PI * 0.75, Math.PI * 0.25);
+    ctx.closePath();
+    ctx.fillStyle = ISSUE_COLOR;
+    ctx.strokeStyle = "rgba(0, 0, 0, 0.7)";
+    ctx.lineWidth = 1.5;
+    ctx.fill();
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(tip.x, cy, 3, 0, Math.PI * 2);
+    ctx.fillStyle = "#fff";
+    ctx.fill();
     ctx.restore();
   }
 

@@ -22,6 +22,7 @@ import { AnnotationStore, type ChangeSet } from "./store";
 import { Sync, type SyncStatus, type ConflictChoice } from "./sync";
 import { BoxTool } from "./tools/box";
 import { BrushTool } from "./tools/brush";
+import { NoteTool, type NoteBox } from "./tools/note";
 import { PointTool } from "./tools/point";
 import { PolygonTool } from "./tools/polygon";
 import { TaskMode, type TaskData } from "./taskmode";
@@ -99,6 +100,10 @@ export class Studio implements ToolHost {
   readonly canEdit: boolean;
   /** Called after the panels redraw (selection, edits, remote changes): for task mode's review panel. */
   readonly refreshListeners = new Set<() => void>();
+  /** Review mode turns the note tool on (N); task mode listens for the dropped box. */
+  reviewNotes = false;
+  readonly noteDropped = new Set<(box: NoteBox) => void>();
+  readonly noteTool: NoteTool;
   private datasetId: string | null = null;
   private imageGeneration = 0;
   imageWidth = 1;
@@ -154,6 +159,9 @@ export class Studio implements ToolHost {
       },
       drawTool: (ctx, viewport) => this.tool.drawOverlay(ctx, viewport),
     });
+    this.noteTool = new NoteTool(this, (box) => {
+      for (const listener of this.noteDropped) listener(box);
+    });
     this.tools = new Map<Mode, Tool>([
       [Mode.Select, new SelectTool(this)],
       [Mode.Box, new BoxTool(this, Mode.Box)],
@@ -163,6 +171,7 @@ export class Studio implements ToolHost {
       [Mode.Ellipse, new BoxTool(this, Mode.Ellipse)],
       [Mode.Brush, new BrushTool(this, Mode.Brush)],
       [Mode.Eraser, new BrushTool(this, Mode.Eraser)],
+      [Mode.Note, this.noteTool],
     ]);
     this.sync = new Sync(this.store, {
       send: (body: BatchBody) => api<BatchResponse>(`/items/${this.itemId}/annotations/batch?maskFormat=rle`, { json: body }),
@@ -413,6 +422,7 @@ export class Studio implements ToolHost {
 
   setMode(mode: Mode): void {
     if (mode !== Mode.Select && !this.canEdit) return;
+    if (mode === Mode.Note && !this.reviewNotes) return;
     this.tool.cancel();
     this.mode = mode;
     // A drawing tool needs a label that may use it: keep the active one if it can, else the first that can.

@@ -12,6 +12,7 @@ import type { WireAnnotation } from "./adapter";
 import { Mode, type Annotation } from "./model";
 import { objectName } from "./panels";
 import type { Studio } from "./studio";
+import type { NoteBox } from "./tools/note";
 
 export interface TaskData {
   id: string;
@@ -60,6 +61,9 @@ export class TaskMode {
   private readonly reviewBody = document.getElementById("review-body")!;
   private reviewSignature = "";
   private issueFormFor: string | null = null;
+  /** Reviewers: a note box dropped on the canvas, waiting for its message. */
+  private noteDraft: NoteBox | null = null;
+  private readonly noteButton = el("button", { type: "button", class: "studio-button small", "aria-label": "Drop a note", "aria-keyshortcuts": "N", "aria-pressed": "false", title: "Drop a note where an object is missing (N)" }, "Drop a note");
   /** Annotators: an item a reviewer sent back while another one is open. */
   private readonly sentBack = el("button", { type: "button", class: "studio-button small warn" });
   /** Reviewers: after sending the item back, move on without approving it. */
@@ -80,6 +84,20 @@ export class TaskMode {
     this.nextButton.addEventListener("click", () => void this.moveOn());
     document.getElementById("task-actions")!.prepend(this.nextButton);
     studio.refreshListeners.add(() => this.renderReview());
+    if (task.type === "qa") {
+      studio.reviewNotes = true;
+      this.noteButton.addEventListener("click", () => {
+        studio.setMode(studio.mode === Mode.Note ? Mode.Select : Mode.Note);
+        if (studio.mode === Mode.Note) studio.announce("Drag a box or click on the image where the object is missing.");
+      });
+      this.reviewBody.before(el("div", { class: "review-tools" }, this.noteButton));
+      studio.noteDropped.add((box) => {
+        this.noteDraft = box;
+        this.reviewSignature = "";
+        this.renderReview();
+        this.reviewBody.querySelector<HTMLTextAreaElement>("#note-message")?.focus();
+      });
+    }
     const socket = pageSocket();
     socket.onEvent((event) => {
       if (event.event !== "assignment.changed" || event.data.taskId !== task.id) return;
@@ -238,7 +256,9 @@ export class TaskMode {
     this.nextButton.hidden = true;
     this.flag.classList.toggle("task-flag-good", this.task.type === "qa" && reopened);
     this.issueFormFor = null;
-    const issues = this.studio.store.all().filter((a) => a.status === "issue" && a.type !== "note");
+    this.noteDraft = null;
+    this.studio.noteTool.clear();
+    const issues = this.studio.store.all().filter((a) => a.status === "issue" && (a.type !== "note" || !a.parentId));
     if (this.task.type === "annotation" && issues.length) {
       this.flag.hidden = false;
       this.flag.textContent = `Sent back: ${issues.length} issue${issues.length === 1 ? "" : "s"}`;
@@ -248,7 +268,9 @@ export class TaskMode {
       this.flag.hidden = false;
       this.flag.textContent = "Fixed, back for review";
       const fixed = this.studio.store.all().filter((a) => a.status === "review" && a.type !== "note");
-      if (fixed.length) this.studio.select([fixed[0].key]);
+      // Nothing marked fixed (the issue was a missing object): show the first note pin and its replies.
+      const first = fixed[0] ?? this.pins()[0];
+      this.studio.select(first ? [first.key] : []);
     } else {
       this.flag.hidden = true;
     }
@@ -325,31 +347,63 @@ export class TaskMode {
   }
 
   // --- per-object review -------------------------------------------------------------------------
-  private threadOf(a: Annotation): NoteThread | null {
+  /** The note thread of an object, or the pin itself when `a` is a standalone note. */
+  private noteOf(a: Annotation): Annotation | undefined {
+    if (a.type === "note") return a;
     const id = this.studio.sync.queue.serverCopy(a.key)?.id ?? a.key;
-    const note = this.studio.store.all().find((n) => n.type === "note" && n.parentId === id);
+    return this.studio.store.all().find((n) => n.type === "note" && n.parentId === id);
+  }
+
+  private threadOf(note: Annotation | undefined): NoteThread | null {
     if (!note || note.geometry.kind !== "note") return null;
     return ((note.geometry.raw as { note?: NoteThread } | null)?.note ?? null) as NoteThread | null;
+  }
+
+  /** Notes a reviewer dropped where an object is missing (not pinned to an object). */
+  private pins(): Annotation[] {
+    return this.studio.store.all().filter((a) => a.type === "note" && !a.parentId);
   }
 
   private renderReview(): void {
     const { studio } = this;
     const reviewing = this.task.type === "qa";
     const selected = studio.selected.size === 1 ? studio.store.get([...studio.selected][0]) : undefined;
-    const target = selected && selected.type !== "note" ? selected : undefined;
-    const flagged = studio.store.all().filter((a) => a.type !== "note" && (a.status === "issue" || a.status === "review"));
-    const thread = target ? this.threadOf(target) : null;
-    const signature = JSON.stringify([target?.key, target?.status, thread?.messages?.length, this.issueFormFor, flagged.length, studio.store.size]);
+    this.noteButton.setAttribute("aria-pressed", String(studio.mode === Mode.Note));
+    const target = selected && (selected.type !== "note" || !selected.parentId) ? selected : undefined;
+    const pins = this.pins();
+    const flagged = studio.store.all().filter((a) => (a.type !== "note" || !a.parentId) && (a.status === "issue" || a.status === "review"));
+    const note = target ? this.noteOf(target) : undefined;
+    const thread = this.threadOf(note);
+    const pinMessages = pins.map((p) => this.threadOf(p)?.messages?.length ?? 0);
+    const signature = JSON.stringify([target?.key, target?.status, thread?.messages?.length, this.issueFormFor, this.noteDraft, flagged.length, pinMessages, studio.store.size]);
     if (signature === this.reviewSignature) return;
     this.reviewSignature = signature;
     // The panel is for reviewers, and for annotators once something was sent back.
     this.reviewPanel.hidden = !reviewing && !flagged.length && !thread;
     if (this.reviewPanel.hidden) return;
+    if (reviewing && this.noteDraft) {
+      this.reviewBody.replaceChildren(this.noteForm(this.noteDraft));
+      return;
+    }
     if (!target) {
       const hint = reviewing
-        ? "Select an object to approve it or raise an issue; approve the whole item with the button at the top."
+        ? "Select an object to approve it or raise an issue; drop a note where one is missing; approve the whole item with the button at the top."
         : `${flagged.length} object${flagged.length === 1 ? " was" : "s were"} reviewed. Select one to read the reviewer's note.`;
-      this.reviewBody.replaceChildren(el("p", { class: "muted" }, hint));
+      const parts: Node[] = [el("p", { class: "muted" }, hint)];
+      if (pins.length) {
+        const list = el("ul", { class: "review-pins", "aria-label": "Note pins" });
+        for (const pin of pins) {
+          const first = this.threadOf(pin)?.messages?.[0]?.body ?? "";
+          const open = el("button", { type: "button", class: "linklike" }, this.nameOf(pin));
+          open.addEventListener("click", () => {
+            studio.select([pin.key]);
+            studio.panels.scrollToSelected();
+          });
+          list.append(el("li", {}, open, first ? `: ${first}` : ""));
+        }
+        parts.push(list);
+      }
+      this.reviewBody.replaceChildren(...parts);
       return;
     }
     const name = this.nameOf(target);
@@ -363,9 +417,12 @@ export class TaskMode {
         list.append(el("li", {}, el("span", { class: "review-author" }, m.creator), " ", el("time", { datetime: new Date(m.time).toISOString() }, new Date(m.time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })), el("p", {}, m.body)));
       }
       parts.push(list);
+      if (note && (reviewing || studio.canEdit)) parts.push(this.replyForm(note, name));
     }
     const actions = el("div", { class: "review-actions" });
-    if (reviewing && this.issueFormFor === target.key) {
+    if (target.type === "note") {
+      if (!reviewing) parts.push(el("p", { class: "muted review-hint" }, "The reviewer says an object is missing here: draw it, reply, then complete the item."));
+    } else if (reviewing && this.issueFormFor === target.key) {
       parts.push(this.issueForm(target, name));
     } else if (reviewing) {
       const approve = el("button", { type: "button", class: "studio-button small", "aria-label": `Approve ${name}` }, "Approve");
@@ -390,6 +447,100 @@ export class TaskMode {
     }
     if (actions.childElementCount) parts.push(actions);
     this.reviewBody.replaceChildren(...parts);
+  }
+
+  /** The message of a note pin just dropped; saving sends the item back like an issue does. */
+  private noteForm(box: NoteBox): HTMLFormElement {
+    const id = "note-message";
+    const text = el("textarea", { id, rows: "3", required: "", placeholder: "What is missing here?" });
+    const send = el("button", { type: "submit", class: "studio-button small danger" }, "Save note");
+    const cancel = el("button", { type: "button", class: "studio-button small" }, "Cancel");
+    const form = el("form", { class: "issue-form", "aria-label": "New note" }, el("label", { for: id }, "Note message"), text, el("div", { class: "review-actions" }, send, cancel));
+    cancel.addEventListener("click", () => {
+      this.noteDraft = null;
+      this.studio.noteTool.clear();
+      this.renderReview();
+    });
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") cancel.click();
+      event.stopPropagation();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = text.value.trim();
+      if (!body) {
+        text.focus();
+        return;
+      }
+      send.disabled = true;
+      void this.saveNote(box, body).finally(() => (send.disabled = false));
+    });
+    return form;
+  }
+
+  private replyForm(note: Annotation, name: string): HTMLFormElement {
+    const id = "note-reply";
+    const text = el("textarea", { id, rows: "2", required: "", placeholder: "Answer the thread" });
+    const send = el("button", { type: "submit", class: "studio-button small" }, "Send reply");
+    const form = el("form", { class: "issue-form", "aria-label": `Reply on ${name}` }, el("label", { for: id }, "Reply"), text, el("div", { class: "review-actions" }, send));
+    text.addEventListener("keydown", (event) => event.stopPropagation());
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = text.value.trim();
+      if (!body) {
+        text.focus();
+        return;
+      }
+      send.disabled = true;
+      void this.reply(note, body).finally(() => (send.disabled = false));
+    });
+    return form;
+  }
+
+  private async saveNote(box: NoteBox, body: string): Promise<void> {
+    if (!(await this.studio.sync.flushAll())) {
+      this.showAlert(`Your changes are not saved yet (${this.studio.saveStatus.message}); try again once they are.`);
+      return;
+    }
+    const raw = {
+      type: "note",
+      label: "note",
+      coordinates: { box: [{ x: box.x1, y: box.y1 }, { x: box.x2, y: box.y2 }], note: { status: "issue", messages: [] } },
+      metadata: { system: { status: "issue" } },
+    };
+    try {
+      const [created] = await api<WireAnnotation[]>(`/items/${this.studio.itemId}/annotations`, { json: [raw] });
+      // The server stamps who wrote the message and when.
+      const note = await api<WireAnnotation>(`/annotations/${created.id}/messages`, { json: { body } });
+      this.studio.sync.remote({ created: [note] }, true);
+      this.noteDraft = null;
+      this.studio.noteTool.clear();
+      this.studio.setMode(Mode.Select);
+      this.studio.select([this.studio.sync.queue.keyFor(note.id) ?? note.id]);
+      this.nextButton.hidden = false;
+      this.flag.hidden = false;
+      this.flag.textContent = "Sent back to the annotator";
+      this.flag.classList.remove("task-flag-good");
+      this.studio.announce("Note saved; the item goes back to its annotator.");
+    } catch (error) {
+      this.showAlert(`Could not save the note: ${message(error)}`);
+    }
+    this.reviewSignature = "";
+    this.renderReview();
+  }
+
+  private async reply(note: Annotation, body: string): Promise<void> {
+    const id = this.studio.sync.queue.serverCopy(note.key)?.id ?? note.key;
+    try {
+      const answer = await api<WireAnnotation>(`/annotations/${id}/messages`, { json: { body } });
+      this.studio.sync.remote({ updated: [answer] }, true);
+      this.studio.announce("Reply sent.");
+    } catch (error) {
+      this.showAlert(`Could not send the reply: ${message(error)}`);
+    }
+    this.reviewSignature = "";
+    this.renderReview();
+    this.reviewBody.querySelector<HTMLTextAreaElement>("#note-reply")?.focus();
   }
 
   private issueForm(target: Annotation, name: string): HTMLFormElement {

@@ -1,0 +1,91 @@
+"""Note pins in review: a reviewer drops a note where an object is missing, the item goes back to
+its annotator, who finds the pin and its message and replies; the reviewer reads the reply.
+
+Controls are found by role and accessible name; every wait is an `expect` on what a person sees.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from annotator.annotations.models import Annotation
+from tests.e2e.test_journeys import run_in_thread
+from tests.e2e.test_studio import drag, objects, saved
+from tests.e2e.test_tasks_journey import browse, create_task, start_work, team  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_note_pin_goes_back_to_the_annotator_who_replies(team, browse, screenshot_dir):  # noqa: F811
+    manager = browse(team["manager"])
+    create_task(manager, team["project"], "Label streets", people=["ann@example.com"])
+    create_task(manager, team["project"], "Review streets", review_of="Label streets", people=["rita@example.com"])
+
+    # Ann labels one car and completes the item.
+    ann = browse(team["ann"])
+    first = start_work(ann, "Label streets")
+    ann.get_by_role("button", name="Box", exact=True).click()
+    drag(ann, (100, 300), (260, 380))
+    ann.get_by_role("form", name="Attributes").get_by_label("Colour").select_option("red")
+    expect(saved(ann)).to_be_visible()
+    ann.get_by_role("button", name="Complete", exact=True).click()
+    expect(ann.locator("#studio")).not_to_have_attribute("data-item-id", first)
+
+    # Rita reviews it: a second car was missed, so she drops a note pin on it with a message.
+    rita = browse(team["rita"])
+    start_work(rita, "Review streets")
+    expect(rita.locator("#studio")).to_have_attribute("data-item-id", first)
+    note_tool = rita.get_by_role("button", name="Drop a note")
+    note_tool.click()
+    expect(note_tool).to_have_attribute("aria-pressed", "true")
+    drag(rita, (420, 280), (560, 360))
+    rita.get_by_label("Note message").fill("A second car is parked here.")
+    rita.screenshot(path=str(screenshot_dir / "notes-review-form.png"))
+    rita.get_by_role("button", name="Save note").click()
+    expect(rita.get_by_role("list", name="Review notes on Note pin 2")).to_contain_text("A second car is parked here.")
+    expect(rita.get_by_text("Sent back to the annotator")).to_be_visible()
+    expect(note_tool).to_have_attribute("aria-pressed", "false")
+    rita.screenshot(path=str(screenshot_dir / "notes-review-pin.png"))
+    pin = run_in_thread(lambda: Annotation.objects.get(item_id=first, type="note"))
+    assert pin.metadata["system"]["status"] == "issue" and pin.creator.email == "rita@example.com"
+    rita.get_by_role("button", name="Next item").click()
+    expect(rita.get_by_role("heading", name="Your queue is empty")).to_be_visible()
+
+    # Ann opens the item sent back: the pin is selected, with the message; she draws the car and replies.
+    sent_back = ann.get_by_role("button", name=re.compile("^Open the item sent back by review"))
+    sent_back.click()
+    expect(ann.locator("#studio")).to_have_attribute("data-item-id", first)
+    expect(ann.get_by_text("Sent back: 1 issue")).to_be_visible()
+    thread = ann.get_by_role("list", name="Review notes on Note pin 2")
+    expect(thread).to_contain_text("A second car is parked here.")
+    expect(thread).to_contain_text("rita@example.com")
+    ann.screenshot(path=str(screenshot_dir / "notes-annotator-pin.png"))
+    ann.get_by_role("button", name="Box", exact=True).click()
+    drag(ann, (430, 290), (550, 350))
+    ann.get_by_role("form", name="Attributes").get_by_label("Colour").select_option("blue")
+    expect(saved(ann)).to_be_visible()
+    objects(ann).get_by_role("button", name="Note pin 2", exact=True).click()
+    ann.get_by_role("textbox", name="Reply", exact=True).fill("Added it, a blue car.")
+    ann.get_by_role("button", name="Send reply").click()
+    expect(thread).to_contain_text("Added it, a blue car.")
+    ann.screenshot(path=str(screenshot_dir / "notes-annotator-reply.png"))
+    ann.get_by_role("button", name="Complete", exact=True).click()
+    expect(ann.locator("#studio")).not_to_have_attribute("data-item-id", first)
+
+    # The item comes back to Rita; she opens the pin from the review panel and reads the reply.
+    expect(rita.locator("#studio")).to_have_attribute("data-item-id", first)
+    expect(rita.get_by_text("Fixed, back for review")).to_be_visible()
+    rita_thread = rita.get_by_role("list", name="Review notes on Note pin 2")
+    expect(rita_thread).to_contain_text("A second car is parked here.")
+    expect(rita_thread).to_contain_text("Added it, a blue car.")
+    rita.screenshot(path=str(screenshot_dir / "notes-review-reply.png"))
+    # With nothing selected, the review panel lists the pins; one opens the pin again.
+    rita.get_by_role("application", name=re.compile("^Image canvas")).press("Escape")
+    rita.get_by_role("list", name="Note pins").get_by_role("button", name="Note pin 2").click()
+    expect(rita_thread).to_contain_text("Added it, a blue car.")
+    messages = run_in_thread(lambda: Annotation.objects.get(pk=pin.id).coordinates["note"]["messages"])
+    assert [(m["creator"], m["body"]) for m in messages] == [
+        ("rita@example.com", "A second car is parked here."),
+        ("ann@example.com", "Added it, a blue car."),
+    ]
