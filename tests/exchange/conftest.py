@@ -1,5 +1,9 @@
 """Fixtures for import and export: the annotations tests' recipe (labels, tools, attributes),
-an annotated image item, and a fresh dataset with the same ontology to import into."""
+an annotated image item, a fresh dataset with the same ontology to import into, and zips."""
+
+import io
+import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +26,19 @@ def fresh_dataset(members, project):
         user=owner, recipe_id=recipe.id, label_tools={"road": ["segment", "polyline", "binary"], "scene.day": ["class"]}
     )
     return target
+
+
+def zip_bytes(entries: dict[str, bytes | str]) -> bytes:
+    """A zip holding `entries` (name: content), as bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def zip_of(tmp_path: Path, files: dict[str, bytes | str]) -> Path:
+    """The same zip written to tmp_path/upload.zip."""
+    path = tmp_path / "upload.zip"
+    path.write_bytes(zip_bytes(files))
+    return path

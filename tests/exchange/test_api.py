@@ -12,18 +12,10 @@ from annotator.annotations.services import annotations_create
 from annotator.core.models import Command
 from annotator.datasets.models import Dataset, Item
 from tests.conftest import command_finished
-from tests.exchange.conftest import HEIGHT, WIDTH, box
+from tests.exchange.conftest import HEIGHT, WIDTH, box, zip_bytes
 from tests.images import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def _upload(api, dataset, data: bytes, name: str = "import.zip", **fields):
@@ -63,7 +55,7 @@ def test_export_runs_as_a_command_and_its_zip_is_downloadable(client_for, member
 def test_import_runs_as_a_command_with_a_report(client_for, members, fresh_dataset, celery_worker):
     # given a Dataloop JSON zip of one image and its box
     api = client_for(members["engineer"])
-    data = _zip(
+    data = zip_bytes(
         {"json/x.json": orjson.dumps({"filename": "/x.png", "annotations": [box()]}), "items/x.png": png(WIDTH, HEIGHT)}
     )
 
@@ -82,7 +74,7 @@ def test_import_runs_as_a_command_with_a_report(client_for, members, fresh_datas
 def test_a_rejected_import_fails_with_its_report_and_changes_nothing(client_for, members, fresh_dataset, celery_worker):
     api = client_for(members["engineer"])
     bad = {"type": "box", "label": "cat", "coordinates": [{"x": "left"}, {"x": 2, "y": 2}]}
-    data = _zip(
+    data = zip_bytes(
         {"json/x.json": orjson.dumps({"filename": "/x.png", "annotations": [bad]}), "items/x.png": png(WIDTH, HEIGHT)}
     )
 
@@ -120,7 +112,7 @@ def test_bad_export_requests_are_refused_before_anything_runs(client_for, member
         (b"", {}, "empty"),
         (b"PK\x03\x04", {"format": "nope"}, "format must be one of"),
         (b"{}", {"missingLabels": "maybe"}, "missingLabels must be"),
-        (_zip({"../evil.json": b"{}"}), {}, "unsafe entries"),
+        (zip_bytes({"../evil.json": b"{}"}), {}, "unsafe entries"),
     ],
 )
 def test_bad_imports_are_refused_before_anything_runs(client_for, members, fresh_dataset, data, fields, expected):
@@ -142,7 +134,7 @@ def test_an_import_without_a_file_is_refused(client_for, members, fresh_dataset)
 def test_roles_without_the_operations_cannot_export_or_import(client_for, members, dataset, role):
     api = client_for(members[role])
     assert api.post(f"/api/v1/datasets/{dataset.id}/export", {"format": "coco"}, format="json").status_code == 403
-    assert _upload(api, dataset, _zip({"json/x.json": b"{}"})).status_code == 403
+    assert _upload(api, dataset, zip_bytes({"json/x.json": b"{}"})).status_code == 403
     assert not Command.objects.exists()
 
 

@@ -18,7 +18,7 @@ from annotator.datasets import services as datasets
 from annotator.datasets.models import Blob, Dataset, Item
 from annotator.exchange.exporting import export_to_path
 from annotator.exchange.importing import ImportRejected, import_from_path
-from tests.exchange.conftest import HEIGHT, WIDTH, box, mask_png
+from tests.exchange.conftest import HEIGHT, WIDTH, box, mask_png, zip_bytes
 from tests.images import png
 
 pytestmark = pytest.mark.django_db
@@ -121,14 +121,6 @@ def test_annotations_alone_are_matched_to_existing_items_by_filename(dataset, it
     assert Item.objects.filter(dataset=fresh_dataset, type="file").count() == 1
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _document(filename: str, annotations: list) -> bytes:
     return orjson.dumps({"filename": filename, "annotations": annotations})
 
@@ -149,7 +141,7 @@ def test_a_bad_file_is_rejected_whole_with_every_bad_entry_named(fresh_dataset, 
     blobs_before = Blob.objects.count()
     path = tmp_path / "bad.zip"
     path.write_bytes(
-        _zip(
+        zip_bytes(
             {
                 "json/ok.json": good,
                 "items/ok.png": png(WIDTH, HEIGHT, color=(201, 2, 113)),
@@ -191,7 +183,7 @@ def test_labels_missing_from_the_ontology_are_added_or_refused(fresh_dataset, me
     owner = members["owner"]
     path = tmp_path / "new-label.zip"
     path.write_bytes(
-        _zip(
+        zip_bytes(
             {
                 "json/x.json": _document("/x.png", [box(label="zebra", attributes={})]),
                 "items/x.png": png(WIDTH, HEIGHT),
@@ -252,7 +244,7 @@ def test_export_of_a_selection_and_of_a_task_status(dataset, item, members, tmp_
 
 def test_import_refuses_unsafe_archives_before_anything(fresh_dataset, members, tmp_path):
     path = tmp_path / "slip.zip"
-    path.write_bytes(_zip({"../../etc/evil.json": _document("/x.png", [])}))
+    path.write_bytes(zip_bytes({"../../etc/evil.json": _document("/x.png", [])}))
     with pytest.raises(BadRequest) as refused:
         import_from_path(
             user=members["owner"], dataset_id=fresh_dataset.id, format_name="dataloop", path=path, filename="slip.zip"

@@ -31,7 +31,7 @@ from annotator.exchange.formats.base import (
 )
 from annotator.exchange.formats.masks import FORMAT, polygon_pixels
 from annotator.exchange.importing import ImportRejected, import_from_path
-from tests.exchange.conftest import HEIGHT, WIDTH, mask_png
+from tests.exchange.conftest import HEIGHT, WIDTH, mask_png, zip_bytes
 from tests.images import jpeg, png
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
@@ -135,16 +135,8 @@ def read(data: bytes, tmp_path, labels=()) -> tuple[list, ImportContext]:
         source.close()
 
 
-def zipped(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def archive_bytes(archive: zipfile.ZipFile) -> bytes:
-    return zipped({name: archive.read(name) for name in archive.namelist()})
+    return zip_bytes({name: archive.read(name) for name in archive.namelist()})
 
 
 def rgb_png(rgb: np.ndarray, text: dict[str, str] | None = None) -> bytes:
@@ -385,7 +377,7 @@ def test_import_matches_masks_to_images_in_the_archive_even_when_stems_clash(tmp
     # when read back, with the images and without them (the masks name their items)
     with_images, _ = read(archive_bytes(archive), tmp_path)
     masks_only = {n: archive.read(n) for n in archive.namelist() if not n.startswith("images/")}
-    without, _ = read(zipped(masks_only), tmp_path)
+    without, _ = read(zip_bytes(masks_only), tmp_path)
 
     # then each mask goes to its own item
     assert {(r.filename, r.image_entry, r.annotations[0]["label"]) for r in with_images} == {
@@ -414,7 +406,7 @@ def test_import_reads_masks_from_other_tools(tmp_path):
     rgb = np.zeros((4, 5, 3), dtype=np.uint8)
     rgb[1, 1:4] = (10, 20, 30)
     rgb[3, 0] = (1, 2, 3)
-    data = zipped(
+    data = zip_bytes(
         {
             "set/colormap.json": orjson.dumps({"background": [0, 0, 0], "car": "#0a141e", "sky": [1, 2, 3]}),
             "set/masks/sub/x.png": rgb_png(rgb),
@@ -439,7 +431,7 @@ def test_labelmap_lines_may_carry_parts_actions_colons_and_any_background_name(t
     labelmap = b"# comment\n\n_bg_:0,0,0::\nvehicle:car : 9, 8, 7 :wheel,door:\nsky:1,2,3\n"
     rgb = np.zeros((2, 2, 3), dtype=np.uint8)
     rgb[0, 0], rgb[1, 1] = (9, 8, 7), (1, 2, 3)
-    results, context = read(zipped({"labelmap.txt": labelmap, "masks/a.png": rgb_png(rgb)}), tmp_path)
+    results, context = read(zip_bytes({"labelmap.txt": labelmap, "masks/a.png": rgb_png(rgb)}), tmp_path)
     assert [a["label"] for a in results[0].annotations] == ["vehicle:car", "sky"]
     assert {t: label.color for t, label in context.declared.items()} == {"vehicle:car": "#090807", "sky": "#010203"}
 
@@ -465,7 +457,7 @@ def _bad_png_size() -> dict[str, bytes]:
 )
 def test_a_missing_or_malformed_colour_map_is_a_format_error(entries, entry, reason, tmp_path):
     with pytest.raises(FormatError) as error:
-        read(zipped(entries), tmp_path)
+        read(zip_bytes(entries), tmp_path)
     assert error.value.entry == entry and reason in error.value.reason
 
 
@@ -490,7 +482,7 @@ def test_bad_masks_are_rejected_each_with_the_reason(tmp_path):
     }
 
     # when read
-    results, _ = read(zipped(entries), tmp_path)
+    results, _ = read(zip_bytes(entries), tmp_path)
 
     # then each bad one is a rejection naming it and why; the good one is read
     rejections = {r.entry: r.reason for r in results if isinstance(r, Rejection)}
@@ -586,7 +578,7 @@ def test_a_masks_archive_imports_under_its_own_labels(fresh_dataset, members, tm
     rgb[3:9, 4:20] = (12, 34, 56)
     path = tmp_path / "zebra.zip"
     path.write_bytes(
-        zipped(
+        zip_bytes(
             {
                 "labelmap.txt": b"background:0,0,0::\nzebra:12,34,56::\n",
                 "masks/z/x.png": rgb_png(rgb),

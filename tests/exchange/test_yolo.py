@@ -20,6 +20,7 @@ from annotator.exchange.formats.base import (
     Rejection,
 )
 from annotator.exchange.formats.yolo import FORMAT
+from tests.exchange.conftest import zip_of
 from tests.images import jpeg, png
 
 LABELS = [Label("cat", "#ff0000"), Label("dog", "#00ff00"), Label("road", "#0000ff")]
@@ -57,14 +58,6 @@ def export_zip(tmp_path: Path, items, *, include_images=False, labels=LABELS) ->
 def entries(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as handle:
         return {name: handle.read(name) for name in handle.namelist()}
-
-
-def zip_of(tmp_path: Path, files: dict[str, bytes | str]) -> Path:
-    path = tmp_path / "upload.zip"
-    with zipfile.ZipFile(path, "w") as handle:
-        for name, data in files.items():
-            handle.writestr(name, data)
-    return path
 
 
 def read_all(path: Path, **options) -> tuple[list[ImportItem], list[Rejection], ImportContext]:
