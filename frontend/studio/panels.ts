@@ -54,6 +54,8 @@ export class Panels {
   private readonly helpDialog: HTMLDialogElement;
   private readonly conflictDialog: HTMLDialogElement;
   private objectsQueued = false;
+  /** Whether the object list has been drawn since the item opened (see refreshObjects). */
+  private listShown = false;
   private toastTimer = 0;
   private attributesFor: string | null = null;
 
@@ -231,14 +233,22 @@ export class Panels {
   refreshObjects(): void {
     if (this.objectsQueued) return;
     this.objectsQueued = true;
-    requestAnimationFrame(() => {
+    // When an item opens, the canvas goes first: building hundreds of rows (and the page's style
+    // and layout for them) took a whole frame, so the list waits until every shape is on screen.
+    const due = this.listShown
+      ? Promise.resolve()
+      : Promise.race([this.studio.renderer.whenSettled(), new Promise<void>((go) => setTimeout(go, 1000))]).then(
+          () => new Promise<void>((go) => setTimeout(go, 0)),
+        );
+    void due.then(() => requestAnimationFrame(() => {
       this.objectsQueued = false;
+      this.listShown = true;
       this.renderObjects();
       this.renderAttributes();
       this.renderClasses();
       this.updateHistoryButtons();
       for (const listener of this.studio.refreshListeners) listener();
-    });
+    }));
   }
 
   private labelName(tag: string): string {
@@ -453,6 +463,7 @@ export class Panels {
 
   /** Another item opened in place: the header, the tab's title and the footer follow. */
   itemOpened(item: { name: string; filename?: string; metadata: { system: { width?: number; height?: number } } }): void {
+    this.listShown = false;
     const title = this.root.querySelector<HTMLElement>(".studio-title");
     if (title) {
       title.textContent = item.name;
