@@ -79,7 +79,7 @@ def _context(*, user: User, item_id: str, operation: str, system: bool = True) -
     )
 
 
-def _item_dimensions(item: Item) -> tuple[int | None, int | None]:
+def item_dimensions(item: Item) -> tuple[int | None, int | None]:
     system = (item.metadata or {}).get("system") or {}
     width, height = system.get("width"), system.get("height")
     return (width if isinstance(width, int) else None), (height if isinstance(height, int) else None)
@@ -87,7 +87,7 @@ def _item_dimensions(item: Item) -> tuple[int | None, int | None]:
 
 # --- cleaning input --------------------------------------------------------------------------------
 def _clean_mask(raw: Any, item: Item, where: str) -> dict[str, Any]:
-    width, height = _item_dimensions(item)
+    width, height = item_dimensions(item)
     if isinstance(raw, dict) and isinstance(raw.get("counts"), str):  # COCO RLE, as the studio sends it
         size = raw.get("size")
         if not (isinstance(size, list) and len(size) == 2 and all(isinstance(n, int) and n > 0 for n in size)):
@@ -167,7 +167,7 @@ def _clean(ctx: WriteContext, raw: dict[str, Any], where: str, own_id: str | Non
     attributes = system.setdefault("attributes", {})
     ctx.rules.check(kind=kind, label=raw.get("label"), attributes=attributes, where=where)
     _check_links(ctx, system, where, own_id)
-    width, height = _item_dimensions(ctx.item)
+    width, height = item_dimensions(ctx.item)
     if kind == BINARY:
         coordinates = _clean_mask(raw.get("coordinates"), ctx.item, f"{where}.coordinates")
     else:

@@ -9,11 +9,10 @@ its entries are streamed.
 
 from __future__ import annotations
 
-import gc
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,9 @@ from annotator.core.models import Command
 from annotator.datasets import storage
 from annotator.datasets.models import Blob, Dataset, Item
 from annotator.datasets.serializers import dataset_json, item_json
-from annotator.datasets.services import dataset_items_changed, dataset_require
+from annotator.datasets.services import dataset_items_changed, dataset_require, folders_ensure
 from annotator.exchange.formats import FORMAT_MODULES, get_format
-from annotator.exchange.formats.base import ExportArchive, ExportContext, ExportItem, Label
+from annotator.exchange.formats.base import ExportArchive, ExportContext, ExportItem, Label, collector_paused
 
 PAGE = 500
 API = settings.API_BASE_PATH
@@ -45,20 +44,6 @@ BINARIES_DATASET = "Binaries"
 # the whole COCO writer, and an export reads every annotation of the selection.
 SHORT_COLUMNS = "id, item_id, type, label, coordinates, metadata, description"
 FULL_COLUMNS = f"{SHORT_COLUMNS}, version, creator_id, updated_by_id, created_at, updated_at"
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cycle collector: imports and exports allocate millions of small objects, none in cycles,
-    and each collection walks every live object (an import's parsed file and item index), which
-    tripled an import's time per annotation."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- what to export -------------------------------------------------------------------------------
@@ -127,14 +112,12 @@ def export_labels(dataset: Dataset) -> tuple[list[Label], list[dict[str, Any]]]:
     return labels, rules.attributes
 
 
-def _timestamp(value: Any) -> str | None:
-    """A stored timestamp as entity JSON writes it (core.json.iso): PostgreSQL gives datetimes,
-    SQLite Django's UTC text, "2026-11-26 12:57:24.123456", which only needs reshaping."""
-    if value is None or not isinstance(value, str):
-        return iso(value)
-    date, _space, time_of_day = value.partition(" ")
-    whole, _dot, fraction = time_of_day.partition(".")
-    return f"{date}T{whole}.{(fraction + '000')[:3]}Z"
+def _timestamp(value: datetime | None) -> str | None:
+    """A stored timestamp as entity JSON writes it. Raw SQLite rows hold naive datetimes, which
+    Django stores in UTC (iso() would take them for local time)."""
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return iso(value)
 
 
 class _Emails:
@@ -281,7 +264,7 @@ def export_to_path(
             counts["annotations"] += len(export_item.annotations)
             yield export_item
 
-    with gc_paused(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with collector_paused(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         writer.write(
             counted(
                 stream_items(
@@ -323,8 +306,6 @@ def export_output_store(
         )
         storage.place(temp_path, blob.relative_path)
         folder = f"/exports/{dataset.id}"
-        from annotator.datasets.services import folders_ensure
-
         folders_ensure(dataset=binaries, directory=folder, user=user)
         item = Item.objects.create(
             dataset=binaries,

@@ -22,7 +22,7 @@ from django.db import transaction
 from annotator.accounts.models import User
 from annotator.annotations.bulk import NewAnnotation
 from annotator.annotations.geometry import NOTE
-from annotator.annotations.services import WriteContext, annotation_build, annotations_insert
+from annotator.annotations.services import WriteContext, annotation_build, annotations_insert, item_dimensions
 from annotator.annotations.validation import dataset_recipe, recipe_rules
 from annotator.core.commands import CommandFailed, Progress, SilentProgress, command_handler
 from annotator.core.errors import ApiError, BadRequest
@@ -33,9 +33,17 @@ from annotator.datasets.commands import _start_with_upload
 from annotator.datasets.models import Blob, Dataset, Item
 from annotator.datasets.paths import normalize_path
 from annotator.datasets.services import blobs_release, dataset_require, item_upload
-from annotator.exchange.exporting import clean_format, gc_paused
+from annotator.exchange.exporting import clean_format
 from annotator.exchange.formats import get_format
-from annotator.exchange.formats.base import FormatError, ImportContext, ImportItem, ImportSource, Label, Rejection
+from annotator.exchange.formats.base import (
+    FormatError,
+    ImportContext,
+    ImportItem,
+    ImportSource,
+    Label,
+    Rejection,
+    collector_paused,
+)
 
 BATCH = 200
 MISSING_LABEL_MODES = ("add", "refuse")
@@ -144,7 +152,7 @@ def import_from_path(
     )
     expected = max(1, len(source.names))
     try:
-        with gc_paused(), transaction.atomic():
+        with collector_paused(), transaction.atomic():
             Dataset.objects.select_for_update().filter(pk=dataset.pk).first()  # one import at a time per dataset
             batch: list[ImportItem] = []
             seen = 0
@@ -244,11 +252,6 @@ class ItemIndex:
         return (width, height) if width and height else None
 
 
-def _size(item: Item) -> tuple[int | None, int | None]:
-    system = (item.metadata or {}).get("system") or {}
-    return system.get("width"), system.get("height")
-
-
 def _path(filename: str) -> str:
     return normalize_path("/" + filename.lstrip("/"))
 
@@ -261,12 +264,11 @@ def _safe_path(filename: str) -> str | None:
 
 
 def _write_batch(run: _Run, batch: list[ImportItem]) -> None:
-    matched = {entry_index: run.index.match(entry.filename) for entry_index, entry in enumerate(batch)}
-    ids = [run.index.by_path[path][0] for path in matched.values() if path]
+    paths = [run.index.match(entry.filename) for entry in batch]
+    ids = [run.index.by_path[path][0] for path in paths if path]
     rows = {item.filename: item for item in Item.objects.filter(pk__in=ids)}  # one query for the batch
     targets: list[tuple[ImportItem, Item]] = []
-    for entry_index, entry in enumerate(batch):
-        path = matched[entry_index]
+    for entry, path in zip(batch, paths, strict=True):
         item = _target(run, entry, rows.get(path) if path else None)
         if item is not None:
             targets.append((entry, item))
@@ -306,7 +308,7 @@ def _target(run: _Run, entry: ImportItem, item: Item | None) -> Item | None:
         if op == "created":
             run.blobs.add(item.blob_id)
             run.items_created += 1
-            width, height = _size(item)
+            width, height = item_dimensions(item)
             run.index.add(item.id, item.filename, width, height)
         else:
             run.items_matched += 1
@@ -316,7 +318,7 @@ def _target(run: _Run, entry: ImportItem, item: Item | None) -> Item | None:
         if entry.annotations:
             run.skipped.append({"entry": where, "reason": f"no item {entry.filename!r} in the dataset"})
         return None
-    width, height = _size(item)
+    width, height = item_dimensions(item)
     if entry.width and entry.height and width and height and (entry.width, entry.height) != (width, height):
         run.reject(where, f"the file says {entry.width}x{entry.height}; the image is {width}x{height}")
         return None

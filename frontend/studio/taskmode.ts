@@ -465,16 +465,7 @@ export class TaskMode {
       if (event.key === "Escape") cancel.click();
       event.stopPropagation();
     });
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const body = text.value.trim();
-      if (!body) {
-        text.focus();
-        return;
-      }
-      send.disabled = true;
-      void this.saveNote(box, body).finally(() => (send.disabled = false));
-    });
+    onMessage(form, text, send, (body) => this.saveNote(box, body));
     return form;
   }
 
@@ -484,16 +475,7 @@ export class TaskMode {
     const send = el("button", { type: "submit", class: "studio-button small" }, "Send reply");
     const form = el("form", { class: "issue-form", "aria-label": `Reply on ${name}` }, el("label", { for: id }, "Reply"), text, el("div", { class: "review-actions" }, send));
     text.addEventListener("keydown", (event) => event.stopPropagation());
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const body = text.value.trim();
-      if (!body) {
-        text.focus();
-        return;
-      }
-      send.disabled = true;
-      void this.reply(note, body).finally(() => (send.disabled = false));
-    });
+    onMessage(form, text, send, (body) => this.reply(note, body));
     return form;
   }
 
@@ -557,15 +539,9 @@ export class TaskMode {
       if (event.key === "Escape") cancel.click();
       event.stopPropagation(); // the studio's shortcuts stay out of the text
     });
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const body = text.value.trim();
-      if (!body) {
-        text.focus();
-        return;
-      }
+    onMessage(form, text, null, (body) => {
       this.issueFormFor = null;
-      void this.setStatus(target, "issue", body);
+      return this.setStatus(target, "issue", body);
     });
     return form;
   }
@@ -600,4 +576,26 @@ export class TaskMode {
     this.reviewSignature = "";
     this.renderReview();
   }
+}
+
+/** Sends a message form's trimmed text to `act` (an empty one puts the focus back in the field);
+ * `send`, when given, stays disabled while `act` runs. */
+function onMessage(
+  form: HTMLFormElement,
+  text: HTMLTextAreaElement,
+  send: HTMLButtonElement | null,
+  act: (body: string) => Promise<void>,
+): void {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = text.value.trim();
+    if (!body) {
+      text.focus();
+      return;
+    }
+    if (send) send.disabled = true;
+    void act(body).finally(() => {
+      if (send) send.disabled = false;
+    });
+  });
 }

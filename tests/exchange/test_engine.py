@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from annotator.annotations.models import Annotation, AnnotationChange
+from annotator.annotations.serializers import annotation_json
 from annotator.annotations.services import annotations_create
 from annotator.annotations.validation import recipe_rules
 from annotator.core.errors import BadRequest
@@ -88,6 +89,14 @@ def test_dataloop_round_trip_restores_every_annotation_and_link(dataset, item, f
     assert counts == {"itemsCount": 1, "annotationsCount": 5}
     with zipfile.ZipFile(archive) as zipped:
         assert sorted(zipped.namelist()) == ["items/photos/a.png", "json/photos/a.json"]
+        exported = orjson.loads(zipped.read("json/photos/a.json"))["annotations"]
+    # each exported annotation is the API's JSON of it (authors, UTC timestamps, masks as PNG)
+    by_id = {a.id: a for a in Annotation.objects.filter(item=item).select_related("creator", "updated_by")}
+    colors = {"road": "#0000ff"}
+    for document in exported:
+        api_json = annotation_json(by_id[document["id"]], colors=colors)
+        for key in ("creator", "updatedBy", "createdAt", "updatedAt", "version", "coordinates", "metadata"):
+            assert document[key] == api_json[key], key
     assert report["itemsCreated"] == 1 and report["annotationsImported"] == 5 and report["rejectedCount"] == 0
     copy = Item.objects.get(dataset=fresh_dataset, filename="/photos/a.png")
     assert copy.blob_id == item.blob_id and copy.annotations_count == 5 and copy.annotated
@@ -167,7 +176,7 @@ def test_a_bad_file_is_rejected_whole_with_every_bad_entry_named(fresh_dataset, 
     }
     assert "type must be one of" in entries["json/bad.json: annotations[1]"]
     assert "outside the 64x48 image" in entries["json/bad.json: annotations[2]"]
-    assert "poodle" in entries["json/bad.json: annotations[3]"] or "breed" in entries["json/bad.json: annotations[3]"]
+    assert "Attribute 'breed': 'poodle' is not one of" in entries["json/bad.json: annotations[3]"]
     assert "malformed JSON" in entries["json/broken.json"]
     assert report["rejectedCount"] == 4
     assert not Item.objects.filter(dataset=fresh_dataset).exists()

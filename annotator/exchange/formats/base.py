@@ -20,17 +20,35 @@ its files. Coordinates are Dataloop's (see shared/API-COMPAT.md and geometry.py)
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import posixpath
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import orjson
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import or export runs (nested pauses are fine).
+
+    Parsing a file and converting its annotations makes millions of small containers, none in
+    cycles; with the collector on, each generation-2 pass rescans every live object (the parsed
+    file, the engine's item index), which made imports three to four times slower."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class FormatError(Exception):

@@ -23,12 +23,10 @@ grow with the dataset. Import reads each JSON whole (the format is one document)
 
 from __future__ import annotations
 
-import gc
 import math
 import posixpath
 import shutil
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter, mul
 from tempfile import SpooledTemporaryFile
@@ -47,6 +45,7 @@ from annotator.exchange.formats.base import (
     ImportItem,
     ImportSource,
     Rejection,
+    collector_paused,
 )
 
 INSTANCES_ENTRY = "annotations/instances.json"
@@ -591,28 +590,10 @@ def _convert(raw: Any, image: _Image, label: str) -> dict[str, Any]:
     return annotation
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while one file is parsed and converted.
-
-    orjson.loads makes millions of containers, and each converted annotation makes more: with
-    the collector on, its generation-2 passes rescan the whole parsed file again and again and
-    import runs 3 to 4 times slower. The trees built here hold no reference cycles, and no code
-    but this module's runs in the window (the caller yields only after it closes).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _read_file(
     source: ImportSource, name: str, finder: _ImageFinder, context: ImportContext
 ) -> Iterator[ImportItem | Rejection]:
-    with _collector_paused():
+    with collector_paused():
         rejections, images = _parse(source, name, context)
     context.expected_items = (context.expected_items or 0) + len(images)
     yield from rejections
