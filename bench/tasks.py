@@ -10,9 +10,12 @@ BENCH_DATABASE_POOL=1 pools PostgreSQL connections; without them the server runs
 
 (a) pull queue: a pulling task (batchSize 1, maxBatchWorkload 1) over PULL_ITEMS items;
     PULLERS annotator threads, each on its own keep-alive connection with its own API key,
-    `POST /annotationtasks/{id}/pull`, then complete the item through the task status
-    endpoint before the next pull, until the queue is empty. Pull latency p50/p95, item
-    duplicates and items never handed out (both must be 0), checked again in the database;
+    `POST /annotationtasks/{id}/pull`, work on the item for a while (THINK_SECONDS on average,
+    exponentially distributed: a 20-second item at ten times human speed by default), then
+    complete it through the task status endpoint and pull the next, until the queue is empty.
+    All start at the same instant. Pull latency p50/p95, item duplicates and items never
+    handed out (both must be 0), checked again in the database. BENCH_TASK_THINK=0 runs them
+    flat out instead (no work between requests: the server's saturation throughput);
 (b) creating a task over BIG_ITEMS items with a 2-assignee workload:
     `POST /annotationtasks` until its Command is `success`;
 (c) push latency (Redis only): SOCKETS websockets of different users on /ws/; a manager adds
@@ -27,6 +30,7 @@ import asyncio
 import http.client
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -46,6 +50,7 @@ PULL_ITEMS = int(os.environ.get("BENCH_TASK_PULL_ITEMS", "10000"))
 BIG_ITEMS = int(os.environ.get("BENCH_TASK_ITEMS", "100000"))
 SOCKETS = int(os.environ.get("BENCH_TASK_SOCKETS", "1000"))
 TRIALS = int(os.environ.get("BENCH_TASK_PUSH_TRIALS", "50"))
+THINK_SECONDS = float(os.environ.get("BENCH_TASK_THINK", "2.0"))
 # The server as deployed by default (1 process, a PostgreSQL connection per request) unless
 # these ask for the scale-out switches: several processes (needs Redis) and pooled connections.
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "1"))
@@ -246,6 +251,7 @@ def pull_queue(facts: dict, run: str) -> dict:
 
     def annotator(index: int) -> None:
         key = facts["keys"][index]
+        pace = random.Random(index)
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
         call(conn, "GET", "/users/me", key)  # connected before the clock starts
         start.wait()
@@ -268,6 +274,11 @@ def pull_queue(facts: dict, run: str) -> dict:
             empty = 0
             pulls[index].append(elapsed)
             taken[index] += items
+            if THINK_SECONDS:
+                think = pace.expovariate(1 / THINK_SECONDS)
+                time.sleep(think)  # annotating the item
+                if think > 4:  # the server closes keep-alive connections idle for 5 s; a browser reconnects
+                    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
             body = {"itemIds": items, "statusPayload": {"operation": "create", "status": "completed"}}
             for _attempt in range(3):  # a client retries a failed completion: else the item stays held
                 try:
@@ -297,6 +308,7 @@ def pull_queue(facts: dict, run: str) -> dict:
     return {
         "items": PULL_ITEMS,
         "annotators": PULLERS,
+        "think_seconds": THINK_SECONDS,
         "task_create_seconds": round(create_seconds, 2),
         "seconds": round(seconds, 1),
         "items_per_second": round(len(set(handed)) / seconds, 1),
@@ -557,7 +569,8 @@ def main() -> None:
 
 def print_pull(pull: dict, report: dict) -> None:
     print(
-        f"  (a) pull queue: {pull['items']:,} items, {pull['annotators']} annotators, batch 1 "
+        f"  (a) pull queue: {pull['items']:,} items, {pull['annotators']} annotators, batch 1, "
+        f"{pull['think_seconds']} s per item on average "
         f"({report['load before']} before, {report['load after (a)']} after)"
     )
     for name in ("pull", "complete"):

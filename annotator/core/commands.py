@@ -70,7 +70,7 @@ def command_json(command: Command) -> dict[str, Any]:
 
 
 def _announce(command: Command) -> None:
-    broadcast(project_group(command.project_id), "command.updated", command_json(command))
+    broadcast(project_group(command.project_id), "command.updated", command_json(command), coalesce=True)
 
 
 def command_start(*, user, project, command_type: str, spec: dict[str, Any]) -> Command:

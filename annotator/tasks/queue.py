@@ -29,7 +29,7 @@ from annotator.annotations.validation import completion_errors, recipe_rules
 from annotator.core.errors import BadRequest, Forbidden, NotFound
 from annotator.core.permissions import role_allows
 from annotator.tasks.models import Assignment, Task, TaskItem, TaskItemStatusChange
-from annotator.tasks.services import assignment_require, task_announce, task_require
+from annotator.tasks.services import TASK_WORK_RELATED, assignment_require, task_announce, task_require
 
 ISSUE = "issue"
 OPERATIONS = ("create", "delete")
@@ -63,7 +63,7 @@ def item_statuses_set(
 
     Completing an item in an annotation task first checks the recipe's mandatory attributes.
     """
-    task = task_require(user=user, task_id=task_id, operation="task.view", for_update=False)
+    task = task_require(user=user, task_id=task_id, operation="task.view", related=TASK_WORK_RELATED)
     if operation not in OPERATIONS:
         raise BadRequest("operation is create or delete.", details={"field": "operation"})
     if not isinstance(item_ids, list) or not item_ids or len(item_ids) > 1000:
@@ -200,7 +200,7 @@ def leases_expire(*, task: Task) -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.TASK_LEASE_SECONDS)
     touched = AnnotationChange.objects.filter(item_id=OuterRef("item_id"), at__gt=OuterRef("leased_at"))
     stale = TaskItem.objects.filter(
-        task=task, status__isnull=True, reopened_at__isnull=True, leased_at__lt=cutoff
+        task=task, status__isnull=True, leased_at__isnull=False, leased_at__lt=cutoff, reopened_at__isnull=True
     ).exclude(Exists(touched))
     return stale.update(assignment=None, leased_at=None)
 
@@ -213,7 +213,7 @@ def _open_items(assignment: Assignment):
 def assignment_pull(*, user: User, task_id: str) -> list[TaskItem]:
     """Take up to `batch_size` items from a pulling task's queue, never holding more than
     `max_batch_workload` open ones. Each item goes to exactly one puller."""
-    task = task_require(user=user, task_id=task_id, operation="assignment.work")
+    task = task_require(user=user, task_id=task_id, operation="assignment.work", related=TASK_WORK_RELATED)
     if task.allocation != Task.Allocation.PULLING:
         raise BadRequest("This task hands items out by distribution; there is nothing to pull.")
     assignment = Assignment.objects.filter(task=task, annotator=user, active=True).first()
@@ -223,14 +223,37 @@ def assignment_pull(*, user: User, task_id: str) -> list[TaskItem]:
     room = min(task.batch_size, task.max_batch_workload - _open_items(assignment).count())
     if room <= 0:
         return []
+    taken = _take_from_queue(task, assignment, room)
+    if not taken:
+        return []
+    _announce(task, user.id)
+    return list(_with_items(TaskItem.objects.filter(pk__in=taken).order_by("id")))
+
+
+def _take_from_queue(task: Task, assignment: Assignment, count: int) -> list[int]:
+    """Give the first `count` queued items to `assignment`; their row ids."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        # One statement: rows another puller has locked are skipped, not waited for.
+        table = TaskItem._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET assignment_id = %s, leased_at = %s WHERE id IN ("
+                f"SELECT id FROM {table} WHERE task_id = %s AND assignment_id IS NULL AND status IS NULL "
+                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+                [assignment.id, now, task.id, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    # SQLite: the write transaction already serialises pullers.
     queue = TaskItem.objects.filter(task=task, assignment=None, status__isnull=True).order_by("id")
-    if connection.features.has_select_for_update_skip_locked:
-        queue = queue.select_for_update(skip_locked=True)
-    taken = list(queue.values_list("pk", flat=True)[:room])
-    TaskItem.objects.filter(pk__in=taken).update(assignment=assignment, leased_at=timezone.now())
-    if taken:
-        _announce(task, user.id)
-    return list(TaskItem.objects.select_related("item").filter(pk__in=taken).order_by("id"))
+    taken = list(queue.values_list("pk", flat=True)[:count])
+    TaskItem.objects.filter(pk__in=taken).update(assignment=assignment, leased_at=now)
+    return taken
+
+
+def _with_items(queryset):
+    """Task items with what `item_json` reads: the item, its authors and its task refs."""
+    return queryset.select_related("item__creator", "item__updated_by").prefetch_related("item__task_items")
 
 
 def assignment_queue(*, user: User, assignment_id: str) -> list[TaskItem]:
@@ -238,16 +261,16 @@ def assignment_queue(*, user: User, assignment_id: str) -> list[TaskItem]:
     assignment = assignment_require(user=user, assignment_id=assignment_id, operation="task.view")
     if assignment.annotator_id != user.id and not role_allows(assignment.task.project.viewer_role, "task.update"):
         raise NotFound("Assignment not found.")
-    return list(_ordered(_open_items(assignment)).select_related("item"))
+    return list(_with_items(_ordered(_open_items(assignment))))
 
 
 def assignment_next(*, user: User, task_id: str) -> TaskItem | None:
     """The item to work on next in a task: the first open one held, else (pulling) a fresh pull."""
-    task = task_require(user=user, task_id=task_id, operation="assignment.work")
+    task = task_require(user=user, task_id=task_id, operation="assignment.work", related=TASK_WORK_RELATED)
     assignment = Assignment.objects.filter(task=task, annotator=user, active=True).first()
     if assignment is None:
         raise Forbidden("You have no assignment in this task.")
-    held = _ordered(_open_items(assignment)).select_related("item").first()
+    held = _with_items(_ordered(_open_items(assignment))).first()
     if held is None and task.allocation == Task.Allocation.PULLING:
         pulled = assignment_pull(user=user, task_id=task_id)
         held = pulled[0] if pulled else None
