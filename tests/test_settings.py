@@ -41,3 +41,19 @@ def test_check_deploy_catches_insecure_settings():
     result = deploy_check({"DEBUG": "0"})
     assert result.returncode != 0
     assert "SECURE_HSTS_SECONDS" in result.stderr + result.stdout
+
+
+def test_the_production_switch_alone_passes_check_deploy_and_turns_debug_off():
+    switch = {"PRODUCTION": "1", "DEBUG": "1", "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"], "ALLOWED_HOSTS": "a.example"}
+    result = deploy_check(switch)
+    assert result.returncode == 0, result.stdout + result.stderr
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV} | switch
+    program = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT)"
+    )
+    env["DJANGO_SETTINGS_MODULE"] = "annotator.settings"
+    shown = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert shown.stdout.split() == ["False", "True", "True", "True"], shown.stderr

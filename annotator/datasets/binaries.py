@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
@@ -93,6 +94,7 @@ def binary_response(request, item: Item, *, thumbnail: bool):
         "Last-Modified": http_date(last_modified),
         "Accept-Ranges": "bytes",
         "Cache-Control": "private, max-age=31536000, immutable" if not thumbnail else "private, max-age=86400",
+        "Content-Security-Policy": settings.USER_CONTENT_SECURITY_POLICY,
     }
 
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")

@@ -59,4 +59,5 @@ def recipe_instructions_response(*, user: User, recipe_id: str) -> FileResponse:
         filename=f"{recipe.title or 'instructions'}.pdf",
     )
     response["ETag"] = f'"{blob.sha256}"'
+    response["Content-Security-Policy"] = settings.USER_CONTENT_SECURITY_POLICY
     return response

@@ -242,6 +242,9 @@ def test_stream_serves_the_bytes_with_validators_and_ranges(upload, members, dat
     assert b"".join(full.streaming_content) == data
     assert full["Content-Type"] == "image/png"
     assert full["Content-Length"] == str(len(data))
+    # uploaded bytes are never sniffed into another type, and nothing in them may run
+    assert full["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in full["Content-Security-Policy"] and "default-src 'none'" in full["Content-Security-Policy"]
     etag, last_modified = full["ETag"], full["Last-Modified"]
 
     assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304

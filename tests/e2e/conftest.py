@@ -59,14 +59,33 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def csp_violations(context) -> list[str]:
+    """Collects what Chromium reports refusing under our Content Security Policy in `context`'s pages.
+
+    Every page is served with a policy that allows no inline script or style; a page that
+    needs one would work here only half, so each browser test asserts this stays empty.
+    """
+    refused: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            refused.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", on_console)
+    return refused
+
+
 @pytest.fixture
 def page(browser, live_server):
-    """A page in a fresh browser context (no cookies), with relative URLs going to the live server."""
+    """A page in a fresh browser context (no cookies), with relative URLs going to the live server.
+    The test fails if any page it opened broke the Content Security Policy."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+    refused = csp_violations(context)
     try:
         yield context.new_page()
     finally:
         context.close()
+    assert refused == [], refused
 
 
 @pytest.fixture

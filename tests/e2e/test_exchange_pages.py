@@ -91,8 +91,7 @@ def downloads(page):
 
 
 def shoot(page, path, **options) -> None:
-    """A screenshot with progress bars drawn at their value (Pico eases their fill)."""
-    page.add_style_tag(content="progress::-webkit-progress-value { transition: none !important; }")
+    """A screenshot (progress bars are drawn at their value: app.css turns Pico's easing off)."""
     page.screenshot(path=path, animations="disabled", **options)
 
 

@@ -17,6 +17,7 @@ from annotator.annotations.models import Annotation
 from annotator.datasets import services as dataset_services
 from annotator.ontologies.selectors import recipe_get, recipe_ontologies
 from annotator.ontologies.services import ontology_attributes_upsert
+from tests.e2e.conftest import csp_violations
 from tests.e2e.test_journeys import run_in_thread
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
 
@@ -218,6 +219,7 @@ def test_live_updates_reach_another_studio_and_a_conflict_asks(browser, live_ser
     owner, item = street_item
     viewport = {"width": 1280, "height": 800}
     contexts = [browser.new_context(viewport=viewport, base_url=live_server.url) for _ in range(2)]
+    refused = [csp_violations(context) for context in contexts]
     try:
         pages = [context.new_page() for context in contexts]
         for page in pages:
@@ -257,6 +259,7 @@ def test_live_updates_reach_another_studio_and_a_conflict_asks(browser, live_ser
     finally:
         for context in contexts:
             context.close()
+    assert refused == [[], []]
 
 
 def test_paint_a_mask_with_the_brush_and_erase_part_of_it(page, log_in, street_item, screenshot_dir):

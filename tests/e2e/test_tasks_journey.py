@@ -17,6 +17,7 @@ from annotator.datasets import services as dataset_services
 from annotator.ontologies.selectors import recipe_get, recipe_ontologies
 from annotator.ontologies.services import ontology_attributes_upsert
 from annotator.tasks.models import TaskItem
+from tests.e2e.conftest import csp_violations
 from tests.e2e.test_journeys import run_in_thread
 from tests.e2e.test_studio import drag, objects, saved
 from tests.factories import PASSWORD, MembershipFactory, ProjectFactory, UserFactory
@@ -63,11 +64,12 @@ def team(live_server):
 @pytest.fixture
 def browse(browser, live_server):
     """browse(user): a page in a browser context of the user's own, logged in."""
-    contexts = []
+    contexts, refused = [], []
 
     def open_as(user):
         context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
         contexts.append(context)
+        refused.append(csp_violations(context))
         page = context.new_page()
         page.goto("/login/")
         page.get_by_label("Email").fill(user.email)
@@ -79,6 +81,7 @@ def browse(browser, live_server):
     yield open_as
     for context in contexts:
         context.close()
+    assert [message for messages in refused for message in messages] == []
 
 
 def assignee(page, email: str):
