@@ -281,8 +281,10 @@ def pull_queue(facts: dict, run: str) -> dict:
             pulls[index].append((time.perf_counter() - began[0], elapsed))
             taken[index] += items
             if time.perf_counter() - began[0] < PACED_SECONDS:
-                think = min(pace.expovariate(1 / THINK_SECONDS), 4.5)  # annotating the item
-                time.sleep(think)  # (capped under the server's 5-second keep-alive)
+                think = pace.expovariate(1 / THINK_SECONDS)
+                time.sleep(think)  # annotating the item
+                if think > 4:  # the server closes keep-alive connections idle for 5 s; a browser reconnects
+                    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
             body = {"itemIds": items, "statusPayload": {"operation": "create", "status": "completed"}}
             for _attempt in range(3):  # a client retries a failed completion: else the item stays held
                 try:
@@ -550,8 +552,7 @@ def main() -> None:
             env |= {"REDIS_URL": redis_url, "CHANNELS_PREFIX": f"bench-tasks-{run}"}
             # One process keeps the Celery worker inside it; several need a worker process of their own.
             env["CELERY_WORKER_EMBEDDED"] = "1" if WEB_WORKERS == 1 else "0"
-        if DATABASE_POOL:
-            env["DATABASE_POOL"] = "1"
+        env["DATABASE_POOL"] = "1" if DATABASE_POOL else "0"
         report["server"] = (
             f"{WEB_WORKERS} process(es){' + a worker process' if WEB_WORKERS > 1 else ''}, "
             f"database pool {'on' if DATABASE_POOL else 'off'}"

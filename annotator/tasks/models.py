@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from annotator.core.fields import EntityIdField
+from annotator.core.fields import EntityIdField, author_field
 
 
 class Task(models.Model):
@@ -87,34 +87,12 @@ class TaskItem(models.Model):
         Assignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="task_items", db_index=False
     )
     status = models.CharField(max_length=64, null=True, blank=True)
-    # Authors: no index and no database constraint (Django applies SET_NULL itself on a user's deletion).
-    status_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    status_by = author_field()
     status_at = models.DateTimeField(null=True, blank=True)
     leased_at = models.DateTimeField(null=True, blank=True)  # when pulled (pulling tasks)
     reopened_at = models.DateTimeField(null=True, blank=True)
-    annotated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    annotated_by = author_field()
+    reviewed_by = author_field()
 
     class Meta:
         ordering = ["id"]
