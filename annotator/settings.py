@@ -212,6 +212,11 @@ API_KEY_DEFAULT_DAYS = env_int("API_KEY_DEFAULT_DAYS", 365)
 # Failed logins per (email, client address) before further attempts get 429.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+# API requests per signed-in user, and per client address for anonymous calls, as
+# '<count>/<s|min|hour>' or 'off'. Above it: 429 with Retry-After. The signed-in rate leaves room
+# for the SDK's parallel uploads; it is there to stop a runaway script, not a busy team.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "6000/min")
+API_ANON_RATE_LIMIT = env_str("API_ANON_RATE_LIMIT", "120/min")
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -223,6 +228,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "annotator.accounts.visibility.UrlEntitiesVisible",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["annotator.accounts.throttling.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",

@@ -190,6 +190,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_api_rate_limits(settings):
+    """Tests fire requests far faster than people; tests/accounts/test_rate_limits.py turns them on."""
+    settings.API_RATE_LIMIT = settings.API_ANON_RATE_LIMIT = "off"
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     """A fresh cache namespace per test: with REDIS_URL the cache outlives tests and runs."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}

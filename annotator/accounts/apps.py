@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from annotator.accounts import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from annotator.accounts import checks, schema  # noqa: F401 - registers the checks and the OpenAPI auth extension
