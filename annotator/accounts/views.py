@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -63,6 +64,8 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
     can_manage = role_allows(project.viewer_role, "member.manage") or role_allows(
         project.viewer_role, "member.manage_annotators"
     )
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied("Your role may not add members.")  # not a silent re-render of the page
     add_form = MemberAddForm(request.POST or None) if can_manage else None
     if request.method == "POST" and add_form is not None and add_form.is_valid():
         data = add_form.cleaned_data

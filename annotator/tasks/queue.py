@@ -260,7 +260,7 @@ def assignment_queue(*, user: User, assignment_id: str) -> list[TaskItem]:
     """An assignment's open items in working order: reopened ones first, then by item id."""
     assignment = assignment_require(user=user, assignment_id=assignment_id, operation="task.view")
     if assignment.annotator_id != user.id and not role_allows(assignment.task.project.viewer_role, "task.update"):
-        raise NotFound("Assignment not found.")
+        raise Forbidden("Only its annotator and the task's managers read an assignment's queue.")
     return list(_with_items(_ordered(_open_items(assignment))))
 
 
