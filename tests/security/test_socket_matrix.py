@@ -12,6 +12,7 @@ import io
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
+from django.db import connection
 
 from annotator.accounts import services as accounts
 from annotator.accounts.services import api_key_create
@@ -175,3 +176,5 @@ async def test_an_anonymous_socket_may_watch_nothing():
     await database_sync_to_async(accounts.api_key_revoke)(user=world["owner"], token_id=record.id)
     _socket, connected, code = await open_socket(raw)
     assert not connected and code == CLOSE_UNAUTHENTICATED
+    # The refusal leaves the auth thread's connection open; PostgreSQL would not drop the test database.
+    await database_sync_to_async(lambda: connection.close())()
