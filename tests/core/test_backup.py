@@ -13,7 +13,10 @@ from django.core.management.base import CommandError
 from annotator.accounts.models import Membership, Project, User
 from annotator.annotations.models import Annotation
 from annotator.core import backup
+from annotator.datasets.documents import recipe_instructions_upload
 from annotator.datasets.models import Blob, Dataset, Item
+from annotator.datasets.services import blob_thumbnail_make
+from annotator.ontologies.models import Recipe
 from annotator.tasks.models import Task, TaskItem, TaskItemStatusChange
 from annotator.tasks.queue import assignment_pull, item_statuses_set
 from tests.conftest import bearer_client
@@ -90,6 +93,9 @@ def demo(db, settings, tmp_path):
     assert TaskItemStatusChange.objects.filter(task_item__task=task).count() >= 2
     assert Annotation.objects.filter(dataset__project=project, type="binary").exists()
     assert Annotation.objects.filter(dataset__project=project, type="note").exists()
+    recipe = Recipe.objects.get(project=project)
+    recipe_instructions_upload(user=project.creator, recipe_id=recipe.pk, fileobj=io.BytesIO(b"%PDF-1.4 instructions"))
+    blob_thumbnail_make(sha256=Item.objects.filter(dataset__project=project, blob__isnull=False).first().blob_id)
     MembershipFactory(project=ProjectFactory(name="Other project"), role="annotator")
     return project
 
@@ -121,7 +127,8 @@ def test_round_trip_into_an_empty_install_keeps_every_row_byte_and_api_answer(de
         # The other project's users and rows stay out.
         assert "other project" not in json.dumps(manifest).lower()
     assert manifest["counts"]["tasks.taskitemstatuschange"] >= 2
-    assert manifest["counts"]["datasets.blob"] == Blob.objects.filter(items__dataset__project=demo).distinct().count()
+    item_blobs = Blob.objects.filter(items__dataset__project=demo).distinct().count()
+    assert manifest["counts"]["datasets.blob"] == item_blobs + 1  # the recipe's instructions PDF
 
     _empty_the_install(settings, tmp_path)
     out = io.StringIO()
@@ -130,7 +137,8 @@ def test_round_trip_into_an_empty_install_keeps_every_row_byte_and_api_answer(de
 
     assert _database_snapshot(demo.pk) == rows_before
     blob_files = {name: data for name, data in files_before.items() if name.startswith(("blobs/", "thumbnails/"))}
-    assert blob_files and _media_files(tmp_path / "empty-media") == blob_files
+    assert any(name.startswith("thumbnails/") for name in blob_files)
+    assert _media_files(tmp_path / "empty-media") == blob_files
     # Restored users have no password: they must reset it; they log in with API keys made anew.
     assert not User.objects.get(pk=owner.pk).has_usable_password()
     assert _api_snapshot(User.objects.get(pk=owner.pk), demo.pk) == api_before
@@ -185,7 +193,7 @@ def _manifest_with(**changes):
 
 def _flip_a_blob_byte(name, data):
     if name.startswith("blobs/"):
-        return data[:100] + bytes([data[100] ^ 1]) + data[101:]
+        return data[:-1] + bytes([data[-1] ^ 1])
     return data
 
 
