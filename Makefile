@@ -8,13 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test worker bench lint format migrate seed frontend install install-dev clean help
+.PHONY: run test worker bench load lint format migrate seed frontend install install-dev clean help
 
 help:
 	@echo "make run      set everything up and serve http://$(HOST):$(PORT) (embedded default)"
 	@echo "make test     install what the tests need; ruff, pytest (incl. browser + dtlpy contract), vitest"
 	@echo "make worker   a Celery worker for the scale-out mode (needs REDIS_URL)"
 	@echo "make bench    run the benchmarks in bench/"
+	@echo "make load     the 5-minute load test (bench/load/; PostgreSQL and Redis on 127.0.0.1)"
 
 # --- installation (stamp files make repeat runs fast) -------------------------------------------
 $(BIN)/python:
@@ -71,6 +72,11 @@ worker: $(VENV)/.runtime-installed
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Empties and reseeds its database on every run: never point LOAD_DATABASE_URL at real data.
+load: install-dev
+	LOAD_DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/load} \
+	LOAD_REDIS_URL=$${LOAD_REDIS_URL:-redis://127.0.0.1:6379/10} $(BIN)/python -m bench.load.run
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def running_server(port: int, env: dict[str, str], timeout: float = 30.0, workers: int = 1) -> Iterator[None]:
+def running_server(
+    port: int, env: dict[str, str], timeout: float = 30.0, workers: int = 1
+) -> Iterator[subprocess.Popen]:
     # Benchmarks drive one user far past a person's pace; the limiter still runs (its cost is
     # measured) but with a ceiling no benchmark reaches.
     env = {"API_RATE_LIMIT": "1000000/min", **env}
@@ -25,14 +27,14 @@ def running_server(port: int, env: dict[str, str], timeout: float = 30.0, worker
     )
     try:
         _wait_until_healthy(port, timeout)
-        yield
+        yield server
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
 @contextmanager
-def running_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[None]:
+def running_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subprocess.Popen]:
     """A Celery worker process (scale-out mode), as `make worker` runs it."""
     worker = subprocess.Popen(
         [
@@ -55,7 +57,7 @@ def running_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield
+        yield worker
     finally:
         worker.terminate()
         worker.wait(timeout=30)
