@@ -155,22 +155,27 @@ class MemorySampler(threading.Thread):
         self.began = time.monotonic()
 
     @staticmethod
-    def tree_rss_mb(pid: int) -> float:
+    def tree_usage(pid: int) -> tuple[float, float]:
+        """(RSS in MB, CPU seconds so far) of a process and its children."""
         try:
             root = psutil.Process(pid)
             tree = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0.0
-        total = 0
+            return 0.0, 0.0
+        rss, cpu = 0, 0.0
         for process in tree:
             with contextlib.suppress(psutil.NoSuchProcess):  # a child that ended meanwhile
-                total += process.memory_info().rss
-        return total / 2**20
+                rss += process.memory_info().rss
+                times = process.cpu_times()
+                cpu += times.user + times.system
+        return rss / 2**20, cpu
 
     def run(self) -> None:
         while True:
-            sample = {"t": round(time.monotonic() - self.began, 1)}
-            sample |= {name: round(self.tree_rss_mb(pid), 1) for name, pid in self.processes.items()}
+            sample: dict = {"t": round(time.monotonic() - self.began, 1)}
+            for name, pid in self.processes.items():
+                rss, cpu = self.tree_usage(pid)
+                sample |= {name: round(rss, 1), f"{name}_cpu_seconds": round(cpu, 2)}
             self.samples.append(sample)
             if self.stopped.wait(SAMPLE_SECONDS):
                 return
@@ -193,6 +198,7 @@ def memory_figures(samples: list[dict], name: str) -> dict:
         "slope_mb_per_minute": round(slope, 2),
         "warm_up_seconds": warm_up,
         "flat": abs(slope) < FLAT_MB_PER_MINUTE,
+        "cpu_seconds": round(samples[-1][f"{name}_cpu_seconds"] - samples[0][f"{name}_cpu_seconds"], 1),
     }
 
 
@@ -321,6 +327,11 @@ def main() -> None:
         report["requests"] = record["requests"]
         report["errors"] = record["errors"]
         report["memory"] = {name: memory_figures(sampler.samples, name) for name in ("server", "worker")}
+        report["requests_per_second"] = round(sum(r["n"] for r in record["requests"].values()) / SECONDS, 1)
+        report["server_cpu_ms_per_request"] = round(
+            1000 * report["memory"]["server"]["cpu_seconds"] / max(1, sum(r["n"] for r in record["requests"].values())),
+            1,
+        )
         report["memory_samples"] = sampler.samples
         report["database"] = database_check(facts, record)
         connection.close()
@@ -370,6 +381,11 @@ def print_report(report: dict) -> None:
             f"max {memory['max_mb']} MB; slope after {memory['warm_up_seconds']:.0f} s warm-up "
             f"{memory['slope_mb_per_minute']} MB/min (flat: |slope| < {FLAT_MB_PER_MINUTE} MB/min)"
         )
+    print(
+        f"  {report['requests_per_second']} requests/s; the server used {report['memory']['server']['cpu_seconds']} "
+        f"CPU seconds ({report['server_cpu_ms_per_request']} ms a request), the worker "
+        f"{report['memory']['worker']['cpu_seconds']}"
+    )
     print("  database check: " + ", ".join(f"{key} {value}" for key, value in report["database"].items()))
     for name, met in report["targets"].items():
         print(f"  {'MET    ' if met else 'NOT MET'} {name}")
