@@ -1,6 +1,7 @@
 """The server a benchmark talks to: `manage.py serve` in a child process, ready when /healthz is."""
 
 import http.client
+import os
 import subprocess
 import sys
 import time
@@ -9,6 +10,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def deployment_env(var_dir: str, database_url: str) -> dict[str, str]:
+    """This environment for a benchmark's server on `database_url`, without the caller's own
+    DATABASE_URL and REDIS_URL (the benchmark adds Redis itself when it wants it)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return env | {
+        "VAR_DIR": var_dir,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "annotator.settings",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 @contextmanager

@@ -43,7 +43,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from bench.data import register_manifest, write_manifest
-from bench.server import running_server, running_worker
+from bench.server import deployment_env, running_server, running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -540,13 +540,7 @@ def main() -> None:
     run = f"{int(time.time())}-{os.getpid()}"
     report: dict = {"benchmark": "tasks", "redis": bool(redis_url), "cpus": os.cpu_count(), "targets": TARGETS}
     with tempfile.TemporaryDirectory() as var_dir:
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-        env |= {
-            "VAR_DIR": var_dir,
-            "DATABASE_URL": url,
-            "DJANGO_SETTINGS_MODULE": "annotator.settings",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = deployment_env(var_dir, url)
         os.environ.update(env)  # this process: PostgreSQL, no Redis (data and checks only)
         if redis_url:
             env |= {"REDIS_URL": redis_url, "CHANNELS_PREFIX": f"bench-tasks-{run}"}

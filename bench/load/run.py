@@ -36,7 +36,7 @@ import psutil
 
 from bench.annotations import LABELS
 from bench.data import register_manifest, write_manifest
-from bench.server import running_server, running_worker
+from bench.server import deployment_env, running_server, running_worker
 from bench.tasks import ALL_FILES, load, task_create
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -288,13 +288,7 @@ def main() -> None:
     run = f"{int(time.time())}-{os.getpid()}"
     report: dict = {"benchmark": "load", "seconds": SECONDS, "cpus": os.cpu_count(), "web_workers": WEB_WORKERS}
     with tempfile.TemporaryDirectory() as var_dir:
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-        env |= {
-            "VAR_DIR": var_dir,
-            "DATABASE_URL": DATABASE_URL,
-            "DJANGO_SETTINGS_MODULE": "annotator.settings",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = deployment_env(var_dir, DATABASE_URL)
         os.environ.update(env)  # this process: seeding and the checks, on PostgreSQL without Redis
         env |= {"REDIS_URL": REDIS_URL, "CHANNELS_PREFIX": f"bench-load-{run}", "CELERY_WORKER_EMBEDDED": "0"}
         sys.path.insert(0, str(ROOT))
