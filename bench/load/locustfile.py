@@ -13,6 +13,7 @@ reviewer spends 10-30 s per item; the manager refreshes the dashboard every 20-4
 import json
 import os
 import random
+import uuid
 from pathlib import Path
 
 import gevent
@@ -26,7 +27,7 @@ SAVES_PER_ITEM = int(os.environ.get("LOAD_SAVES_PER_ITEM", "3"))
 ISSUE_SHARE = float(os.environ.get("LOAD_ISSUE_SHARE", "0.1"))  # the reviewed items a reviewer sends back
 
 # What the clients did, written out when the test stops (gevent: one thread, no locks needed).
-RECORD: dict[str, list] = {"pulled": [], "completed": [], "created": [], "approved": [], "issues": []}
+RECORD: dict[str, list] = {"pulled": [], "completed": [], "sent": [], "created": [], "approved": [], "issues": []}
 _seats = {role: iter(FACTS[role]) for role in ("annotators", "reviewers")}
 
 
@@ -83,8 +84,14 @@ class Annotator(Person):
         rng = random.Random()
         for _ in range(SAVES_PER_ITEM):
             gevent.sleep(seconds / (SAVES_PER_ITEM + 1))
+            # The mark tells the database check a save the client sent but never heard back about
+            # (in flight when the run stopped) from one stored twice or one nobody sent.
+            mark = uuid.uuid4().hex
+            annotation = box(rng)
+            annotation["metadata"]["user"] = {"loadMark": mark}
+            RECORD["sent"].append(mark)
             response = self.client.post(
-                f"/api/v1/items/{item_id}/annotations/batch", json={"create": [box(rng)]}, name="save"
+                f"/api/v1/items/{item_id}/annotations/batch", json={"create": [annotation]}, name="save"
             )
             if response.ok:
                 RECORD["created"] += [(self.email, a["id"]) for a in response.json()["created"]]

@@ -220,9 +220,15 @@ def database_check(facts: dict, record: dict) -> dict:
         .annotate(people=Count("actor", distinct=True))
     )
     created = {annotation_id for _email, annotation_id in record["created"]}
-    stored = set(
-        Annotation.objects.filter(item__dataset_id=facts["dataset"]).exclude(type="note").values_list("id", flat=True)
+    marks = dict(
+        Annotation.objects.filter(item__dataset_id=facts["dataset"])
+        .exclude(type="note")
+        .values_list("id", "metadata__user__loadMark")
     )
+    stored = set(marks)
+    sent = set(record["sent"])
+    answered = {marks[annotation_id] for annotation_id in created & stored}
+    stored_marks = list(marks.values())
     completed_in_db = set(rows.filter(status="completed").values_list("item_id", flat=True))
     reopened = set(rows.filter(reopened_at__isnull=False).values_list("item_id", flat=True))
     completed_by_clients = {item_id for _email, item_id in record["completed"]}
@@ -242,7 +248,10 @@ def database_check(facts: dict, record: dict) -> dict:
         "saves_by_clients": len(record["created"]),
         "annotations_in_db": len(stored),
         "saves_missing_in_db": len(created - stored),
-        "annotations_no_client_made": len(stored - created),
+        "saves_stored_twice": len(stored_marks) - len(set(stored_marks)),
+        "annotations_no_client_sent": sum(1 for mark in stored_marks if mark not in sent),
+        # Sent, stored, but the answer never reached the client: in flight when the run stopped.
+        "saves_in_flight_at_stop": len((set(stored_marks) & sent) - answered),
         "task_items": rows.count(),
         **counts,
         "lost_from_queue": ITEMS - sum(counts.values()),
@@ -273,7 +282,7 @@ def run_locust(env: dict, facts_path: Path, record_path: Path) -> None:
             "--run-time",
             f"{SECONDS}s",
             "--stop-timeout",
-            "20",
+            "60",  # people finish the item in hand, so the database check sees settled work
             "--only-summary",
             "--loglevel",
             "WARNING",
@@ -349,7 +358,8 @@ def targets(report: dict) -> dict:
                 "pulled_but_held_by_another",
                 "completed_by_two_people",
                 "saves_missing_in_db",
-                "annotations_no_client_made",
+                "saves_stored_twice",
+                "annotations_no_client_sent",
                 "lost_from_queue",
                 "completions_lost",
                 "completed_missing_from_qa",
