@@ -132,7 +132,9 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 2,
             "max_size": env_int("DATABASE_POOL_SIZE", 20),
-            "timeout": 10,
+            # How long a request waits for a connection; while the database is unreachable
+            # each request waits this long before its 503.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
 else:
     DATABASES = {
@@ -168,7 +170,15 @@ if REDIS_URL:
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Tolerant: while Redis is down the cache misses instead of failing requests (core/cache.py);
+    # a short connect timeout keeps a request from hanging on an unreachable host.
+    CACHES = {
+        "default": {
+            "BACKEND": "annotator.core.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "annotator.core.channel_layer.ThreadSafeInMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

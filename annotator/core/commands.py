@@ -77,10 +77,11 @@ def command_start(*, user, project, command_type: str, spec: dict[str, Any]) -> 
     """Create a command and queue its job after the surrounding transaction commits."""
     if command_type not in _HANDLERS:
         raise KeyError(f"no handler registered for command type {command_type!r}")
+    from annotator.core.job_queue import job_send
     from annotator.core.jobs import command_run
 
     command = Command.objects.create(project=project, created_by=user, type=command_type, spec=spec)
-    transaction.on_commit(lambda: command_run.delay(command.id))
+    transaction.on_commit(lambda: job_send(command_run, command.id))
     _announce(command)
     return command
 

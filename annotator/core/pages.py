@@ -1,6 +1,11 @@
 """Error handlers: JSON in the one error shape for API paths, HTML pages elsewhere."""
 
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from annotator.core.errors import ApiError, error_response
 
@@ -29,7 +34,32 @@ def page_not_found(request, exception=None):
     return _handle(request, 404, "not_found", "Not found.")
 
 
+DATABASE_UNAVAILABLE_MESSAGE = "The database is unavailable right now; please try again in a moment."
+# How long clients are asked to wait before retrying after a 503.
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(exception: BaseException | None) -> bool:
+    """Whether the request failed because the database could not be reached: a lost or
+    refused connection (or a pool with none to give) is OperationalError/InterfaceError,
+    and may be wrapped by whatever was running the query."""
+    while exception is not None:
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return True
+        exception = exception.__cause__ or exception.__context__
+    return False
+
+
 def server_error(request):
+    # Django calls this inside its `except` block, so the exception is still in sys.exc_info().
+    if _database_unavailable(sys.exc_info()[1]):
+        if _is_api(request):
+            response = error_response(503, "service_unavailable", DATABASE_UNAVAILABLE_MESSAGE)
+        else:  # rendered without the request: its context processors would query the database
+            page = render_to_string("unavailable.html", {"message": DATABASE_UNAVAILABLE_MESSAGE})
+            response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return _handle(request, 500, "server_error", "Something went wrong on our side.")
 
 

@@ -245,9 +245,10 @@ def item_upload(
             if op == "skip" and blob_created:
                 _release_blobs_after_commit([sha256])  # lost a race for the path: nothing uses these bytes
             if blob_created or not blob.has_thumbnail:
+                from annotator.core.job_queue import job_send
                 from annotator.datasets.jobs import thumbnail_make
 
-                transaction.on_commit(lambda: thumbnail_make.delay(blob.sha256))
+                transaction.on_commit(lambda: job_send(thumbnail_make, blob.sha256))
             broadcast(
                 project_group(dataset.project_id),
                 f"item.{'created' if op == 'created' else 'updated'}",

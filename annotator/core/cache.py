@@ -1,0 +1,52 @@
+"""The Redis cache, made to degrade instead of fail while Redis is unreachable.
+
+The cache only holds what can be recomputed or forgotten (login failure counts, rate-limit
+windows): while Redis is down a read misses and a write is dropped, so pages and the API keep
+serving instead of answering 500 for every request that touches the cache.
+"""
+
+import logging
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+
+
+def _tolerant(method, fallback):
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except UNREACHABLE as exc:
+            logger.warning("cache unreachable (%s): %s", method.__name__, exc)
+            return fallback(*args) if callable(fallback) else fallback
+
+    call.__name__ = method.__name__
+    return call
+
+
+def _missing_key(key, delta):
+    raise ValueError(f"Key '{key}' not found (the cache is unreachable).")
+
+
+class TolerantRedisCacheClient(RedisCacheClient):
+    add = _tolerant(RedisCacheClient.add, False)
+    get = _tolerant(RedisCacheClient.get, lambda key, default: default)
+    set = _tolerant(RedisCacheClient.set, None)
+    touch = _tolerant(RedisCacheClient.touch, False)
+    delete = _tolerant(RedisCacheClient.delete, False)
+    get_many = _tolerant(RedisCacheClient.get_many, lambda keys: {})
+    has_key = _tolerant(RedisCacheClient.has_key, False)
+    incr = _tolerant(RedisCacheClient.incr, _missing_key)
+    set_many = _tolerant(RedisCacheClient.set_many, lambda data, timeout: [])
+    delete_many = _tolerant(RedisCacheClient.delete_many, None)
+    clear = _tolerant(RedisCacheClient.clear, False)
+
+
+class TolerantRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = TolerantRedisCacheClient
