@@ -13,8 +13,8 @@ import requests
 from django.conf import settings
 
 from annotator.accounts import services
-from tests.annotations.conftest import dataset, item  # noqa: F401 - fixtures for the fault tests
 from tests.conftest import ROOT, _free_port, _test_database_url, wait_until
+from tests.exchange.conftest import dataset, fresh_dataset, item  # noqa: F401 - fixtures for the fault tests
 
 SCALE_OUT = bool(settings.REDIS_URL) and settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 needs_scale_out = pytest.mark.skipif(
