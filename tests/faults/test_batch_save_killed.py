@@ -87,7 +87,7 @@ def _sqlite_write_transaction_open() -> bool:
 
 def test_a_batch_save_killed_mid_request_is_all_or_nothing(members, item, media_root, processes):
     # given a server and an API session whose key's last use is fresh (so the batch is the only writer)
-    env = process_env(media_root)
+    env = process_env(media_root, REDIS_URL=processes.redis().url) if SCALE_OUT else process_env(media_root)
     server = processes.server(env)
     api, _token = api_session(members["owner"])
     assert api.get(f"{server.url}/api/v1/items/{item.id}", timeout=10).json()["annotationsCount"] == 0
