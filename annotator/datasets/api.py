@@ -6,13 +6,14 @@ from django.db.models import prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
+from annotator.core.parsers import JSONParser
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
 from annotator.datasets.commands import (

@@ -1,8 +1,8 @@
 """Zip archives of images: checked in the request, imported by a Command.
 
 Every entry name is checked before anything is imported: a path that escapes the target
-folder (`..`, absolute, drive letters), a link, too many entries, or more uncompressed
-bytes than allowed (zip bombs) refuses the whole archive with a 400 naming the entries.
+folder (`..`, absolute, drive letters), a link, an archive inside the archive, too many
+entries, or more uncompressed bytes than allowed (zip bombs) refuses the whole archive with a 400 naming the entries.
 """
 
 import stat
@@ -16,6 +16,9 @@ from annotator.core.errors import BadRequest
 from annotator.datasets.paths import join_path, normalize_path
 
 MAX_REPORTED = 20
+# Archives are expanded one level only; one inside would be refused as an image later, so
+# it is refused now, where the uploader sees it (and nested zip bombs with it).
+NESTED_ARCHIVES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".zst")
 
 
 def archive_entries(path: Path, *, target_dir: str) -> list[tuple[str, str]]:
@@ -66,6 +69,8 @@ def _unsafe(info: zipfile.ZipInfo) -> str | None:
     mode = info.external_attr >> 16
     if mode and stat.S_ISLNK(mode):
         return "symbolic link"
+    if name.lower().endswith(NESTED_ARCHIVES):
+        return "archive inside the archive (not expanded)"
     if info.file_size > settings.ITEM_MAX_UPLOAD_BYTES:
         return "file too large"
     if info.compress_size and info.file_size / info.compress_size > settings.ARCHIVE_MAX_RATIO:

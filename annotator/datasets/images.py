@@ -1,11 +1,12 @@
 """Reading uploaded images with Pillow: what they are, and refusing what they must not be."""
 
+import mmap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from annotator.core.errors import BadRequest
 
@@ -51,11 +52,107 @@ def inspect_image(path: Path) -> ImageInfo:
         raise BadRequest(
             f"The image has too many pixels (limit {settings.IMAGE_MAX_PIXELS}).", code="image_too_large"
         ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except Exception as exc:  # Pillow's decoders raise IndexError, struct.error... on malformed input
         raise BadRequest("The file is not a readable image.", code="invalid_image") from exc
     if image_format not in MIMETYPES:
         raise BadRequest(f"Images of format {image_format} are not supported.", code="invalid_image")
+    _refuse_trailing_data(path, image_format)
     return ImageInfo(mimetype=MIMETYPES[image_format], width=width, height=height)
+
+
+# --- where an image ends -------------------------------------------------------------------------------
+# A polyglot is an image with another file (HTML, a zip, a script) riding behind it, where
+# the image's own structure says it is over. Pillow ignores what follows; we refuse it, for
+# the formats whose end is well defined. Zero bytes of padding after the end are tolerated.
+
+
+def _png_end(data) -> int:
+    pos = 8
+    while True:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = bytes(data[pos + 4 : pos + 8])
+        pos += 12 + length
+        if kind == b"IEND":
+            return pos
+        if len(kind) < 4:
+            raise IndexError("no IEND chunk")
+
+
+def _gif_sub_blocks(data, pos: int) -> int:
+    while data[pos]:
+        pos += data[pos] + 1
+    return pos + 1
+
+
+def _gif_end(data) -> int:
+    flags, pos = data[10], 13
+    if flags & 0x80:
+        pos += 3 << ((flags & 7) + 1)  # global colour table
+    while True:
+        block = data[pos]
+        if block == 0x3B:  # trailer
+            return pos + 1
+        if block == 0x21:  # extension: label, then sub-blocks
+            pos = _gif_sub_blocks(data, pos + 2)
+        elif block == 0x2C:  # image: descriptor, local colour table, LZW size, sub-blocks
+            flags, pos = data[pos + 9], pos + 10
+            if flags & 0x80:
+                pos += 3 << ((flags & 7) + 1)
+            pos = _gif_sub_blocks(data, pos + 1)
+        else:
+            raise IndexError(f"unknown GIF block {block:#x}")
+
+
+def _jpeg_end(data) -> int:
+    pos = 2  # after SOI
+    while True:
+        if data[pos] != 0xFF:
+            raise IndexError("expected a JPEG marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0xD9:  # EOI
+            return pos + 2
+        elif 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+        else:
+            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if marker == 0xDA:  # entropy-coded data runs to the next marker that is not a restart
+                while True:
+                    pos = data.find(b"\xff", pos)
+                    if pos < 0:
+                        raise IndexError("no EOI marker")
+                    following = data[pos + 1]
+                    if following == 0x00 or 0xD0 <= following <= 0xD7:
+                        pos += 2
+                    else:
+                        break
+
+
+def _webp_end(data) -> int:
+    size = int.from_bytes(data[4:8], "little")
+    return 8 + size + (size & 1)
+
+
+IMAGE_END = {"PNG": _png_end, "GIF": _gif_end, "JPEG": _jpeg_end, "WEBP": _webp_end}
+
+
+def _refuse_trailing_data(path: Path, image_format: str) -> None:
+    find_end = IMAGE_END.get(image_format)
+    if find_end is None:
+        return
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        try:
+            end = find_end(data)
+        except (IndexError, ValueError) as exc:
+            raise BadRequest(f"The {image_format} file's structure is broken.", code="invalid_image") from exc
+        if end > len(data) or data[end:].strip(b"\x00"):
+            extra = len(data) - end
+            raise BadRequest(
+                f"The file is not a plain {image_format} image: "
+                + (f"{extra} bytes follow the end of the image." if extra > 0 else "it ends before the image does."),
+                code="invalid_image",
+            )
 
 
 def make_thumbnail(source: Path, target: Path, *, size: int) -> None:

@@ -1,11 +1,11 @@
 """Every write to datasets, items and blobs."""
 
-import json
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from rest_framework.exceptions import ParseError
 
 from annotator.accounts.access import project_require, role_require
 from annotator.accounts.models import User
@@ -13,6 +13,7 @@ from annotator.core.errors import ApiError, BadRequest, Conflict, Forbidden, Not
 from annotator.core.events import broadcast, project_group
 from annotator.core.ids import is_valid_id
 from annotator.core.jsonmerge import deep_merge
+from annotator.core.parsers import json_loads_bounded
 from annotator.core.permissions import role_allows
 from annotator.datasets import storage
 from annotator.datasets.images import inspect_image
@@ -178,9 +179,11 @@ def _parse_user_metadata(raw: str | dict | None) -> dict[str, Any]:
         return {}
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise BadRequest("metadata must be a JSON object.", details={"metadata": "invalid JSON"}) from exc
+            raw = json_loads_bounded(raw, where="metadata")
+        except ParseError as exc:
+            raise BadRequest(
+                f"metadata must be a JSON object: {exc.detail}", details={"metadata": "invalid JSON"}
+            ) from exc
     if not isinstance(raw, dict):
         raise BadRequest("metadata must be a JSON object.", details={"metadata": "not an object"})
     user_part = raw.get("user", {})

@@ -4,13 +4,14 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
+from annotator.core.parsers import JSONParser
 from annotator.exchange.exporting import dataset_export_start
 from annotator.exchange.importing import dataset_import_start
 from annotator.exchange.selectors import export_list

@@ -1,0 +1,74 @@
+"""JSON request bodies with bounds: size, nesting depth, and no NaN or Infinity.
+
+DRF's own JSONParser reads a body of any size (Django's DATA_UPLOAD_MAX_MEMORY_SIZE only
+guards form and multipart bodies) and lets a RecursionError from deeply nested input
+escape as a 500. This one answers 413 above DATA_UPLOAD_MAX_MEMORY_SIZE, before parsing,
+and 400 for JSON nested deeper than JSON_MAX_DEPTH; the same check serves JSON that
+arrives inside a form field (an upload's `metadata`).
+"""
+
+import json
+from typing import Any
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+from annotator.core.errors import ApiError
+
+# Far deeper than any body the API or dtlpy sends (a DQL update is bounded at 32), far
+# shallower than the interpreter's recursion limit that the serializers and merges share.
+JSON_MAX_DEPTH = 64
+
+
+class BodyTooLarge(ApiError):
+    status_code = 413
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+def _refuse_constant(token: str) -> None:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _nested_too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > JSON_MAX_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def json_loads_bounded(text: str | bytes, *, where: str = "JSON") -> Any:
+    """json.loads, but ParseError (400) for invalid, NaN-bearing or too deeply nested input."""
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+        too_deep = isinstance(value, dict | list) and _nested_too_deep(value)
+    except RecursionError:
+        too_deep = True
+    except ValueError as exc:
+        raise ParseError(f"{where} parse error - {exc}") from exc
+    if too_deep:
+        raise ParseError(f"{where} is nested more than {JSON_MAX_DEPTH} levels deep.")
+    return value
+
+
+class JSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        request = (parser_context or {}).get("request")
+        declared = (request.META.get("CONTENT_LENGTH") if request is not None else None) or "0"
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(raw) > limit:  # a chunked body declares no length
+            raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
+        return json_loads_bounded(text)
