@@ -324,7 +324,10 @@ def image_cases() -> Iterator[Case]:
         "png+html": png + html,
         "jpeg+html": jpeg + html,
         "gif+js": gif + b"\n/*" + b"*/=1;alert(document.domain);\n",
-        "webp+html": (lambda data: data[:4] + struct.pack("<I", len(data) - 8 + len(html)) + data[8:] + html)(webp),
+        "webp+html-inside-riff": (
+            lambda data: data[:4] + struct.pack("<I", len(data) - 8 + len(html)) + data[8:] + html
+        )(webp),
+        "webp+html": webp + html,
         "html+png": html + png,
         "zip+png": _zip([("a.txt", b"hello")]) + png,
     }
@@ -336,6 +339,14 @@ def image_cases() -> Iterator[Case]:
             codes=("invalid_image",),
             rule="an image must end where its format says it ends: nothing may ride behind it",
         )
+    yield Case(
+        "polyglot-jpeg-zero-padding",
+        "polyglot",
+        upload("padded.jpeg", jpeg + bytes(512), "image/jpeg"),
+        status=(201,),
+        accepted="name_kept_blob_content_addressed",
+        rule="zero bytes after the end are padding (some cameras write it), not a second file",
+    )
 
     bombs = {
         "png-100000x100000": png_with_header(100_000, 100_000),

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import MULTIPART_CONTENT, encode_multipart
 
+from annotator.annotations.models import Annotation
 from annotator.annotations.services import annotations_create
 from annotator.datasets import services as datasets
 from annotator.datasets.models import Blob, Dataset, Item
+from annotator.datasets.paths import normalize_path
 from tests.annotations.conftest import HEIGHT, LABELS, WIDTH, box
 from tests.conftest import bearer_client
 from tests.corpus import generate
@@ -53,6 +56,9 @@ def world(corpus_media, project):
 
 # Columns that authenticating a request writes by design, whatever the request says.
 BOOKKEEPING = {"accounts.ApiToken": {"last_used_at"}}
+BOUNDARY = "corpus-boundary-7f3a"
+ANNOTATION_WRITES = ("annotations.Annotation", "annotations.AnnotationChange", "datasets.Item", "datasets.Dataset")
+ITEM_WRITES = ("datasets.Item", "datasets.Dataset", "datasets.Blob")
 
 
 def database_state() -> dict[str, list[dict]]:
@@ -79,18 +85,13 @@ def send(case: Case, world: dict):
     payload = dict(request.form)
     if request.files:
         payload["file"] = [SimpleUploadedFile(name, data, content_type=mime) for name, data, mime in request.files]
-    return client.generic(request.method, url, **_multipart(client, payload))
-
-
-def _multipart(client, payload: dict) -> dict:
-    from django.test.client import MULTIPART_CONTENT, encode_multipart
-
-    boundary = "corpus-boundary-7f3a"
-    return {"data": encode_multipart(boundary, payload), "content_type": f"{MULTIPART_CONTENT}; boundary={boundary}"}
+    # generic() rather than post(), so that any method can carry a multipart body
+    body = encode_multipart(BOUNDARY, payload)
+    return client.generic(request.method, url, body, content_type=f"{MULTIPART_CONTENT}; boundary={BOUNDARY}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_input_is_refused_and_changes_nothing(case: Case, world, django_db_blocker):
+def test_bad_input_is_refused_and_changes_nothing(case: Case, world):
     # given the world as it is
     database, storage = database_state(), storage_state(world["media"])
 
@@ -124,9 +125,11 @@ def stored_as_drawn(case, response, world, database, storage):
     sent = case.request().json_text
     rings = json.loads(sent)[0]["coordinates"]
     stored = response.json()[0]["coordinates"]
-    assert [[(p["x"], p["y"]) for p in ring] for ring in stored] == [
-        [(float(p["x"]), float(p["y"])) for p in ring] for ring in rings
-    ]
+    drawn = [[(float(p["x"]), float(p["y"])) for p in ring] for ring in rings]
+    assert [[(p["x"], p["y"]) for p in ring] for ring in stored] == drawn
+    row = Annotation.objects.get(pk=response.json()[0]["id"])
+    assert [[(p["x"], p["y"]) for p in ring] for ring in row.coordinates] == drawn
+    _unchanged_except(database, *ANNOTATION_WRITES)
     assert storage_state(world["media"]) == storage
 
 
@@ -135,12 +138,14 @@ def item_system_unchanged(case, response, world, database, storage):
     after = Item.objects.get(pk=world["ids"]["item"])
     assert after.metadata["system"] == before["metadata"]["system"]
     assert response.json()["metadata"]["system"] == before["metadata"]["system"]
+    _unchanged_except(database, "datasets.Item", "datasets.Dataset")
     assert storage_state(world["media"]) == storage
 
 
 def dataset_system_unchanged(case, response, world, database, storage):
     before = next(row for row in database["datasets.Dataset"] if row["id"] == world["ids"]["dataset"])
     assert Dataset.objects.get(pk=world["ids"]["dataset"]).metadata["system"] == before["metadata"]["system"]
+    _unchanged_except(database, "datasets.Dataset")
     assert storage_state(world["media"]) == storage
 
 
@@ -156,19 +161,20 @@ def upload_system_from_bytes(case, response, world, database, storage):
     assert system["size"] == len(case.request().files[0][1])
     assert "refs" not in system or system["refs"] == []
     _new_files_are_blobs(world, storage)
+    _unchanged_except(database, *ITEM_WRITES)
 
 
 def name_kept_blob_content_addressed(case, response, world, database, storage):
-    from annotator.datasets.paths import normalize_path
-
     assert response.json()["filename"] == normalize_path(case.request().form["path"])
     _new_files_are_blobs(world, storage)
-    _unchanged_except(database, "datasets.Item", "datasets.Dataset", "datasets.Blob")
+    _unchanged_except(database, *ITEM_WRITES)
 
 
 def status_history_not_stored(case, response, world, database, storage):
     created = response.json()[0]
     assert "statusHistory" not in created["metadata"]["system"]
+    assert "statusHistory" not in Annotation.objects.get(pk=created["id"]).metadata["system"]
+    _unchanged_except(database, *ANNOTATION_WRITES)
     assert storage_state(world["media"]) == storage
 
 
