@@ -8,12 +8,15 @@ exactly as they were. The few cases that a documented rule accepts check that ou
 import io
 import json
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import MULTIPART_CONTENT, encode_multipart
+from django.test.utils import override_settings
 
+from annotator.accounts.models import Project, User
 from annotator.annotations.models import Annotation
 from annotator.annotations.services import annotations_create
 from annotator.datasets import services as datasets
@@ -23,35 +26,48 @@ from tests.annotations.conftest import HEIGHT, LABELS, WIDTH, box
 from tests.conftest import bearer_client
 from tests.corpus import generate
 from tests.corpus.generate import Case
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, ProjectFactory
 from tests.images import png
 
 CASES = generate.all_cases()
 assert (generate.WIDTH, generate.HEIGHT) == (WIDTH, HEIGHT), "the corpus assumes the annotations tests' item size"
 
 
-@pytest.fixture
-def corpus_media(settings, tmp_path):
-    """A media folder of this test's own, so that nothing else writes where we compare."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One world for the module, committed once; each test runs in a transaction that is
+    rolled back, so every case starts from the same rows (and its own checks see the files).
+
+    An owner and an annotator; a dataset whose recipe has the annotations tests' labels; one
+    64x48 image item with one box on it.
+    """
+    media = tmp_path_factory.mktemp("corpus-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+        # no thumbnail job: a worker of the run would write to the world's rows meanwhile
+        with mock.patch("annotator.datasets.jobs.thumbnail_make.delay"):
+            project = ProjectFactory()
+            owner, annotator = project.creator, MembershipFactory(project=project, role="annotator").user
+            dataset = datasets.dataset_create(user=owner, project_id=project.id, name="Corpus", labels=LABELS)
+            item, _op = datasets.item_upload(
+                user=owner, dataset_id=dataset.id, path="/photos/a.png", fileobj=io.BytesIO(png(WIDTH, HEIGHT))
+            )
+            annotation = annotations_create(user=owner, item_id=item.id, annotations=[box(attributes={})])[0][0]
+        try:
+            yield {
+                "clients": {"owner": bearer_client(owner), "annotator": bearer_client(annotator)},
+                "ids": {"dataset": dataset.id, "item": item.id, "annotation": annotation.id},
+                "media": Path(media),
+            }
+        finally:
+            Project.objects.filter(pk=project.pk).delete()  # datasets, items, annotations, recipes
+            Blob.objects.filter(sha256=item.blob_id, items__isnull=True).delete()
+            User.objects.filter(pk__in=[owner.pk, annotator.pk]).delete()  # and their tokens
 
 
 @pytest.fixture
-def world(corpus_media, project):
-    """An owner and an annotator; a dataset whose recipe has the annotations tests' labels;
-    one 64x48 image item with one box on it."""
-    owner, annotator = project.creator, MembershipFactory(project=project, role="annotator").user
-    dataset = datasets.dataset_create(user=owner, project_id=project.id, name="Corpus", labels=LABELS)
-    item, _op = datasets.item_upload(
-        user=owner, dataset_id=dataset.id, path="/photos/a.png", fileobj=io.BytesIO(png(WIDTH, HEIGHT))
-    )
-    annotation = annotations_create(user=owner, item_id=item.id, annotations=[box(attributes={})])[0][0]
-    return {
-        "clients": {"owner": bearer_client(owner), "annotator": bearer_client(annotator)},
-        "ids": {"dataset": dataset.id, "item": item.id, "annotation": annotation.id},
-        "media": Path(corpus_media),
-    }
+def world(shared_world, db, settings):
+    settings.MEDIA_ROOT = shared_world["media"]
+    return shared_world
 
 
 # Columns that authenticating a request writes by design, whatever the request says.
