@@ -129,13 +129,13 @@ class ProjectDetailView(APIView):
         return Response(True)
 
 
-MemberSchema = inline_serializer(
-    "Member", {"id": serializers.CharField(), "email": serializers.EmailField(), "role": serializers.CharField()}
-)
+MEMBER_FIELDS = {"id": serializers.CharField(), "email": serializers.EmailField(), "role": serializers.CharField()}
+MemberSchema = inline_serializer("Member", MEMBER_FIELDS)
+MemberListSchema = inline_serializer("Member", MEMBER_FIELDS, many=True)
 
 
 class MemberListView(APIView):
-    @extend_schema(responses={200: MemberSchema}, tags=["projects"])
+    @extend_schema(responses={200: MemberListSchema}, tags=["projects"])
     def get(self, request: Request, project_id: str) -> Response:
         return Response([member_json(m) for m in selectors.member_list(user=request.user, project_id=project_id)])
 

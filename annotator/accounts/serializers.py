@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from annotator.accounts.models import ApiToken, Membership, Project, User
 from annotator.core.json import iso
+from annotator.core.params import StrictCharField
 from annotator.core.permissions import ROLES
 
 
@@ -71,11 +72,11 @@ def api_key_json(record: ApiToken) -> dict[str, Any]:
 
 # --- input validation and schema ------------------------------------------------------------
 class ProjectCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
 
 
 class ProjectUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
 
 
 class MemberRoleInput(serializers.Serializer):
@@ -87,15 +88,15 @@ class MemberAddInput(MemberRoleInput):
 
 
 class ApiKeyCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
 
 
 class TokenRequestInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=["user_credentials", "refresh_token"])
-    username = serializers.CharField(required=False, allow_blank=True)
-    password = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    refresh_token = serializers.CharField(required=False)
+    username = StrictCharField(required=False, allow_blank=True)
+    password = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    refresh_token = StrictCharField(required=False)
 
 
 class UserSchema(serializers.Serializer):

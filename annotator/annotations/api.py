@@ -14,6 +14,8 @@ from annotator.annotations.validation import completion_errors
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
 from annotator.core.models import Command
+from annotator.core.openapi import JSON_ARRAY
+from annotator.core.params import query_flag
 from annotator.datasets.api import dataset_query_handler
 from annotator.datasets.services import dataset_require
 
@@ -70,7 +72,7 @@ class ItemAnnotationsView(APIView):
         tags=["annotations"],
         operation_id="item_annotations_list",
         parameters=[MASK_FORMAT_PARAM],
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The item's annotations (array)")},
+        responses={200: OpenApiResponse(response=JSON_ARRAY, description="The item's annotations")},
     )
     def get(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
@@ -82,7 +84,7 @@ class ItemAnnotationsView(APIView):
         operation_id="item_annotations_create",
         parameters=[MASK_FORMAT_PARAM],
         request=OpenApiTypes.OBJECT,
-        responses={201: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The created annotations (array)")},
+        responses={201: OpenApiResponse(response=JSON_ARRAY, description="The created annotations")},
     )
     def post(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
@@ -159,7 +161,7 @@ class AnnotationDetailView(APIView):
     )
     def put(self, request: Request, annotation_id: str) -> Response:
         mask_format = _mask_format(request)
-        system = request.query_params.get("system", "").lower() in {"1", "true", "yes"}
+        system = query_flag(request, "system")
         annotation, rules = services.annotation_update(
             user=request.user, annotation_id=annotation_id, diff=request.data, system=system
         )
@@ -179,7 +181,7 @@ class AnnotationHistoryView(APIView):
     @extend_schema(
         tags=["annotations"],
         operation_id="annotation_history",
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The changes, oldest first")},
+        responses={200: OpenApiResponse(response=JSON_ARRAY, description="The changes, oldest first")},
     )
     def get(self, request: Request, annotation_id: str) -> Response:
         return Response(

@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
 from annotator.core.parsers import JSONParser
+from annotator.core.openapi import BINARY_RESPONSES, DELETED, JSON_ARRAY
+from annotator.core.params import query_flag
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
 from annotator.datasets.commands import (
@@ -45,10 +47,6 @@ ARCHIVE_FORM = inline_serializer(
 SYSTEM_PARAM = OpenApiParameter("system", bool, description="Allow changes to metadata.system (needs the role).")
 
 
-def _flag(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "").lower() in {"1", "true", "yes"}
-
-
 def _object(data) -> dict:
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
@@ -59,7 +57,7 @@ class DatasetListView(APIView):
     @extend_schema(
         tags=["datasets"],
         operation_id="datasets_list",
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Datasets")},
+        responses={200: OpenApiResponse(response=JSON_ARRAY, description="Datasets")},
     )
     def get(self, request: Request) -> Response:
         projects = request.query_params.getlist("projects") or None
@@ -112,15 +110,16 @@ class DatasetDetailView(APIView):
     )
     def patch(self, request: Request, dataset_id: str) -> Response:
         dataset = services.dataset_update(
-            user=request.user, dataset_id=dataset_id, changes=_object(request.data), system=_flag(request, "system")
+            user=request.user,
+            dataset_id=dataset_id,
+            changes=_object(request.data),
+            system=query_flag(request, "system"),
         )
         return Response(dataset_json(dataset))
 
     put = patch
 
-    @extend_schema(
-        tags=["datasets"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Deleted")}
-    )
+    @extend_schema(tags=["datasets"], responses={200: OpenApiResponse(response=DELETED, description="Deleted")})
     def delete(self, request: Request, dataset_id: str) -> Response:
         services.dataset_delete(user=request.user, dataset_id=dataset_id)
         return Response(True)
@@ -227,15 +226,13 @@ class ItemDetailView(APIView):
     )
     def patch(self, request: Request, item_id: str) -> Response:
         item = services.item_update(
-            user=request.user, item_id=item_id, diff=_object(request.data), system=_flag(request, "system")
+            user=request.user, item_id=item_id, diff=_object(request.data), system=query_flag(request, "system")
         )
         return Response(item_json(item))
 
     put = patch
 
-    @extend_schema(
-        tags=["items"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Deleted")}
-    )
+    @extend_schema(tags=["items"], responses={200: OpenApiResponse(response=DELETED, description="Deleted")})
     def delete(self, request: Request, item_id: str) -> Response:
         services.item_delete(user=request.user, item_id=item_id)
         return Response(True)
@@ -244,7 +241,8 @@ class ItemDetailView(APIView):
 class ItemStreamView(APIView):
     @extend_schema(
         tags=["items"],
-        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The bytes; Range supported")},
+        responses=BINARY_RESPONSES,
+        description="The item's bytes in its own media type; Range and If-None-Match supported.",
     )
     def get(self, request: Request, item_id: str):
         item = selectors.item_get(user=request.user, item_id=item_id)
@@ -253,7 +251,9 @@ class ItemStreamView(APIView):
 
 class ItemThumbnailView(APIView):
     @extend_schema(
-        tags=["items"], responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="A JPEG thumbnail")}
+        tags=["items"],
+        responses=BINARY_RESPONSES,
+        description="A JPEG thumbnail (404 thumbnail_not_ready until it is made); If-None-Match supported.",
     )
     def get(self, request: Request, item_id: str):
         item = selectors.item_get(user=request.user, item_id=item_id)

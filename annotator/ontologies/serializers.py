@@ -14,6 +14,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from annotator.core.json import iso
+from annotator.core.params import StrictCharField
 from annotator.ontologies.models import Ontology, Recipe
 
 LABEL_TOOLS = ("box", "segment", "polyline", "binary", "point", "ellipse", "class", "note")
@@ -81,11 +82,11 @@ def paged_json(items: list[dict[str, Any]], *, total: int, page: int, page_size:
 
 # --- input (top level only) and schema ------------------------------------------------------------
 class OntologyCreateInput(serializers.Serializer):
-    projectIds = serializers.ListField(child=serializers.CharField(), min_length=1)
+    projectIds = serializers.ListField(child=StrictCharField(), min_length=1)
     roots = serializers.ListField(child=serializers.JSONField(), required=False)
     attributes = serializers.ListField(child=serializers.JSONField(), required=False)
     metadata = serializers.DictField(required=False)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True, allow_null=True)
 
 
 class OntologyUpdateInput(serializers.Serializer):
@@ -94,7 +95,7 @@ class OntologyUpdateInput(serializers.Serializer):
     roots = serializers.ListField(child=serializers.JSONField(), required=False)
     attributes = serializers.ListField(child=serializers.JSONField(), required=False, allow_null=True)
     metadata = serializers.DictField(required=False, allow_null=True)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True, allow_null=True)
 
 
 class LabelsPatchInput(serializers.Serializer):
@@ -112,14 +113,14 @@ class AttributesPatchInput(serializers.Serializer):
 
 
 class AttributesDeleteInput(serializers.Serializer):
-    keys = serializers.ListField(child=serializers.CharField(), min_length=1)
+    keys = serializers.ListField(child=StrictCharField(), min_length=1)
 
 
 class RecipeCreateInput(serializers.Serializer):
-    projectIds = serializers.ListField(child=serializers.CharField(), min_length=1)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
-    ontologyIds = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
-    instructions = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    projectIds = serializers.ListField(child=StrictCharField(), min_length=1)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    ontologyIds = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
+    instructions = StrictCharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
     uiSettings = serializers.DictField(required=False, allow_null=True)
     labelTools = serializers.DictField(required=False, allow_null=True)
 
@@ -127,9 +128,9 @@ class RecipeCreateInput(serializers.Serializer):
 class RecipeUpdateInput(serializers.Serializer):
     """PATCH /recipes/{id}: only the keys given (and not null) change; dtlpy sends the whole recipe."""
 
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
-    ontologyIds = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
-    instructions = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    ontologyIds = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
+    instructions = StrictCharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
     uiSettings = serializers.DictField(required=False, allow_null=True)
     labelTools = serializers.DictField(required=False, allow_null=True)
 

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
+from annotator.core.openapi import JSON_ARRAY
 from annotator.datasets.serializers import item_json
 from annotator.tasks import queue, selectors, services
 from annotator.tasks.models import Assignment, Task, TaskItem
@@ -210,7 +211,7 @@ class AssignmentListView(APIView):
 
 
 class MyAssignmentsView(APIView):
-    @extend_schema(tags=["tasks"], operation_id="my_assignments", responses={200: OBJECT})
+    @extend_schema(tags=["tasks"], operation_id="my_assignments", responses={200: JSON_ARRAY})
     def get(self, request: Request) -> Response:
         """The caller's active assignments with their tasks, soonest due first ("My work")."""
         assignments = list(selectors.my_assignments(user=request.user))
@@ -227,7 +228,10 @@ class AssignmentDetailView(APIView):
 
     @extend_schema(tags=["tasks"], request=OpenApiTypes.OBJECT, responses={200: OBJECT})
     def patch(self, request: Request, assignment_id: str) -> Response:
-        """dtlpy PATCHes the whole assignment back; nothing in it is editable, so it is read back."""
+        """dtlpy PATCHes the whole assignment back; nothing in it is editable, so it is read back.
+
+        The body is still read, so that one that is not a JSON object is a 400, not ignored."""
+        _body(request)
         return self.get(request, assignment_id)
 
 

@@ -342,7 +342,8 @@ def _workload_assignments(task: Task, raw: Any) -> list[tuple[Assignment, float]
 def task_items_add(*, user: User, task_id: str, body: Any) -> Command:
     """addToTask: items matching the query that are not in the task yet, given out like at creation."""
     task = task_require(user=user, task_id=task_id, operation="task.update", for_update=True)
-    body = body if isinstance(body, dict) else {}
+    if not isinstance(body, dict):  # read as "no query" it would remove every item
+        raise BadRequest("The body is a JSON object.")
     query = parse_query(body.get("query"))
     ids = list(_items_of(task, query).exclude(task_items__task=task).order_by("id").values_list("id", flat=True))
     limit = body.get("limit")
@@ -359,7 +360,8 @@ def task_items_add(*, user: User, task_id: str, body: Any) -> Command:
 def task_items_remove(*, user: User, task_id: str, body: Any) -> Command:
     """removeFromTask: matching items leave the task, except those that already have a status."""
     task = task_require(user=user, task_id=task_id, operation="task.update", for_update=True)
-    body = body if isinstance(body, dict) else {}
+    if not isinstance(body, dict):  # read as "no query" it would remove every item
+        raise BadRequest("The body is a JSON object.")
     query = parse_query(body.get("query"))
     targets = TaskItem.objects.filter(task=task, status__isnull=True, item__in=_items_of(task, query))
     holders = set(targets.exclude(assignment=None).values_list("assignment__annotator_id", flat=True))
