@@ -8,13 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test worker bench load lint format migrate seed frontend install install-dev clean help
+.PHONY: run test fuzz worker bench load lint format migrate seed frontend install install-dev clean help
 
 help:
 	@echo "make run      set everything up and serve http://$(HOST):$(PORT) (embedded default)"
 	@echo "make test     install what the tests need; ruff, pytest (incl. browser + dtlpy contract), vitest"
 	@echo "make worker   a Celery worker for the scale-out mode (needs REDIS_URL)"
 	@echo "make bench    run the benchmarks in bench/"
+	@echo "make fuzz     the API fuzz test at 10x its CI examples (FUZZ_SCALE=n sets the factor)"
 	@echo "make load     the 5-minute load test (bench/load/; PostgreSQL and Redis on 127.0.0.1)"
 
 # --- installation (stamp files make repeat runs fast) -------------------------------------------
@@ -69,6 +70,10 @@ test: install-dev
 worker: $(VENV)/.runtime-installed
 	@test -n "$$REDIS_URL" || (echo "make worker is for the scale-out mode: set REDIS_URL (and DATABASE_URL)"; exit 2)
 	CELERY_WORKER_EMBEDDED=0 $(BIN)/celery -A annotator worker --pool threads --concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO
+
+# The schemathesis fuzz test of every API operation, longer than in `make test`.
+fuzz: install-dev
+	FUZZ_SCALE=$${FUZZ_SCALE:-10} $(BIN)/pytest -q --timeout 0 tests/fuzz
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -67,9 +67,91 @@ def _json_only(request_body: dict[str, Any]) -> None:
             del content[kind]
 
 
+# OpenAPI links: what a create answers feeds the operations on the created entity (shown in the
+# Swagger UI; schemathesis' stateful tests chain calls along them).
+# (operationId, status): ({target operationId: {parameter: runtime expression}}).
+_ON_PROJECT = "$response.body#/id"
+LINKS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
+    ("api_v1_projects_create", "201"): {
+        target: {"project_id": _ON_PROJECT}
+        for target in (
+            "api_v1_projects_retrieve",
+            "api_v1_projects_update",
+            "api_v1_projects_partial_update",
+            "api_v1_projects_destroy",
+            "api_v1_projects_members_list",
+            "api_v1_projects_members_create",
+        )
+    },
+    ("api_v1_projects_members_create", "201"): {
+        target: {"project_id": "$request.path.project_id", "email": "$response.body#/email"}
+        for target in ("api_v1_projects_members_partial_update", "api_v1_projects_members_destroy")
+    },
+    ("api_v1_users_me_apikeys_create", "201"): {"api_v1_users_me_apikeys_destroy": {"key_id": "$response.body#/id"}},
+    ("api_v1_datasets_create", "201"): {
+        target: {"dataset_id": "$response.body#/id"}
+        for target in (
+            "api_v1_datasets_retrieve",
+            "api_v1_datasets_partial_update",
+            "api_v1_datasets_destroy",
+            "items_query",
+            "datasets_exports_list",
+        )
+    },
+    ("api_v1_ontologies_create", "201"): {
+        target: {"ontology_id": "$response.body#/id"}
+        for target in (
+            "api_v1_ontologies_retrieve",
+            "api_v1_ontologies_partial_update",
+            "api_v1_ontologies_destroy",
+            "api_v1_ontologies_addLabels_partial_update",
+            "api_v1_ontologies_attributes_partial_update",
+        )
+    },
+    ("api_v1_recipes_create", "201"): {
+        target: {"recipe_id": "$response.body#/id"}
+        for target in (
+            "api_v1_recipes_retrieve",
+            "api_v1_recipes_partial_update",
+            "api_v1_recipes_destroy",
+            "api_v1_recipes_instructions_retrieve",
+        )
+    },
+    ("item_annotations_create", "201"): {
+        target: {"annotation_id": "$response.body#/0/id"}
+        for target in (
+            "api_v1_annotations_retrieve",
+            "api_v1_annotations_partial_update",
+            "api_v1_annotations_destroy",
+            "annotation_history",
+            "api_v1_annotations_status_create",
+        )
+    },
+    **{
+        (source, "200"): {"api_v1_commands_retrieve": {"command_id": "$response.body#/id"}}
+        for source in (
+            "api_v1_datasets_clone_create",
+            "api_v1_datasets_merge_create",
+            "datasets_export",
+            "datasets_import",
+            "api_v1_annotationtasks_create",
+            "tasks_add_items",
+        )
+    },
+}
+
+
+def _add_links(operations_by_id: dict[str, dict[str, Any]]) -> None:
+    for (source, status), targets in LINKS.items():
+        response = operations_by_id[source]["responses"][status]
+        response["links"] = {
+            target: {"operationId": target, "parameters": parameters} for target, parameters in targets.items()
+        }
+
+
 def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
-    """POSTPROCESSING_HOOKS entry: an Error component and its responses on every operation (and
-    JSON request bodies where the view reads JSON)."""
+    """POSTPROCESSING_HOOKS entry: an Error component and its responses on every operation, JSON
+    request bodies where the view reads JSON, and the links from creates to their entities."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
@@ -79,6 +161,12 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
             responses = operation.setdefault("responses", {})
             for code in _error_codes(path, method, operation):
                 responses.setdefault(code, {"description": ERRORS[code], "content": error})
+    operations_by_id = {
+        operation["operationId"]: operation
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+    }
+    _add_links(operations_by_id)
     return result
 
 

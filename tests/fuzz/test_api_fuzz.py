@@ -12,6 +12,9 @@ How it runs, and why:
   broadcasts) is never started, so the run leaves nothing running for later tests.
 - Each operation gets schema-valid cases (positive) and cases that break the schema (negative),
   derandomized, so a CI run is repeatable.
+- A stateful test then chains calls along the OpenAPI links the schema declares (a create's
+  answer feeds the operations on what it created; core/openapi.py), each scenario in its own
+  savepoint; path ids not carried by a link are replaced by seeded ones.
 
 Checks: every default schemathesis check (no 5xx, documented status codes, content types,
 headers and response bodies that match the schema, schema-invalid input rejected with a 4xx,
@@ -191,3 +194,86 @@ def test_every_operation_answers_within_its_schema_and_never_with_a_server_error
     assert not failures, "\n\n".join(f"== {label}\n{report}" for label, report in failures.items())
     assert len(counts) == len(operations) >= 90
     assert total >= MINIMUM_CASES
+
+
+# --- stateful: chains of calls along the schema's OpenAPI links ---------------------------------
+SCENARIOS = round(80 * SCALE)
+STEPS_PER_SCENARIO = 8
+MINIMUM_LINKED_STEPS = round(40 * SCALE)
+
+
+def returned_keys(body) -> set[str]:
+    """The ids and emails in a response body, which links may carry into later calls."""
+    entities = body if isinstance(body, list) else [body]
+    return {
+        entity[key]
+        for entity in entities
+        if isinstance(entity, dict)
+        for key in ("id", "email")
+        if isinstance(entity.get(key), str)
+    }
+
+
+def test_linked_operations_chain_without_server_errors_or_schema_violations(db, media_root, capsys):
+    token, ids = seed()
+    steps: Counter[str] = Counter()
+    linked: Counter[str] = Counter()
+    started = time.monotonic()
+    with InProcessApp() as app:
+        schema = schemathesis.openapi.from_wsgi("/api/schema/", app)
+
+        class Scenario(schema.as_state_machine()):
+            """One scenario: a savepoint rolled back at its end, as for the single cases."""
+
+            def setup(self):
+                self.savepoint = transaction.atomic()
+                self.savepoint.__enter__()
+                self.returned: set[str] = set()
+
+            def teardown(self):
+                transaction.set_rollback(True)
+                self.savepoint.__exit__(None, None, None)
+
+            def before_call(self, case):
+                """Ids a link brought from an earlier answer stay; generated ones become seeded ones."""
+                carried = [name for name, value in case.path_parameters.items() if value in self.returned]
+                for name in case.path_parameters.keys() - set(carried):
+                    case.path_parameters[name] = ids[name][0]
+                steps[case.operation.label] += 1
+                if carried:
+                    linked[case.operation.label] += 1
+
+            def get_call_kwargs(self, case):
+                return {"headers": {"Authorization": f"Bearer {token}"}}
+
+            def after_call(self, response, case):
+                super().after_call(response, case)
+                if response.headers.get("content-type", [""])[0].startswith("application/json"):
+                    self.returned |= returned_keys(response.json())
+
+            def validate_response(self, response, case, additional_checks=None, **kwargs):
+                case.validate_response(
+                    response,
+                    excluded_checks=EXCLUDED_CHECKS,
+                    headers=kwargs.get("headers"),
+                    transport_kwargs=kwargs or None,
+                    recorder=self.recorder,
+                )
+
+        Scenario.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=STEPS_PER_SCENARIO,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+    with capsys.disabled():
+        print(
+            f"\nfuzz (stateful): {sum(steps.values())} calls, {sum(linked.values())} along links "
+            f"to {len(linked)} operations, in {time.monotonic() - started:.0f} s"
+        )
+    assert sum(linked.values()) >= MINIMUM_LINKED_STEPS, linked
