@@ -140,7 +140,12 @@ class ItemUploadView(APIView):
         parameters=[OpenApiParameter("mode", str, enum=["skip", "overwrite"])],
         request={"multipart/form-data": UPLOAD_FORM},
         responses={
-            200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The item (x-item-op says what happened)")
+            201: OpenApiResponse(response=OpenApiTypes.OBJECT, description="The new item (x-item-op: created)"),
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="The existing item, skipped or overwritten (x-item-op), or with several files "
+                "{items: [{op, item}], errors}",
+            ),
         },
     )
     def post(self, request: Request, dataset_id: str) -> Response:
