@@ -61,6 +61,14 @@ EXAMPLES = {GenerationMode.POSITIVE: round(18 * SCALE), GenerationMode.NEGATIVE:
 # count is measured, and this floor keeps the run from shrinking unnoticed.
 MINIMUM_CASES = round(2200 * SCALE)
 EXCLUDED_CHECKS = [positive_data_acceptance]
+# The same cases on every run; no shrinking: a failure's first example is reported as found.
+REPEATABLE = {
+    "derandomize": True,
+    "database": None,
+    "deadline": None,
+    "phases": [Phase.explicit, Phase.generate],
+    "suppress_health_check": list(HealthCheck),
+}
 
 
 def seed() -> tuple[str, dict[str, list[str]]]:
@@ -146,14 +154,7 @@ def fuzz_operation(operation, mode, *, token, ids, counts, failures) -> None:
         generation_mode=mode, path_parameters=fixed, headers={"Authorization": f"Bearer {token}"}
     )
 
-    @settings(
-        max_examples=EXAMPLES[mode],
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.explicit, Phase.generate],  # failures are collected, not shrunk
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=EXAMPLES[mode], **REPEATABLE)
     @given(case=strategy, data=st.data())
     def run(case, data):
         for name in fixed:
@@ -260,17 +261,7 @@ def test_linked_operations_chain_without_server_errors_or_schema_violations(db, 
                     recorder=self.recorder,
                 )
 
-        Scenario.run(
-            settings=settings(
-                max_examples=SCENARIOS,
-                stateful_step_count=STEPS_PER_SCENARIO,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-        )
+        Scenario.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS_PER_SCENARIO, **REPEATABLE))
     with capsys.disabled():
         print(
             f"\nfuzz (stateful): {sum(steps.values())} calls, {sum(linked.values())} along links "

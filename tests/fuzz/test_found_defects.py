@@ -1,0 +1,77 @@
+"""What the fuzz test found in the API's behaviour, pinned down: each bad input is a clear 400 and
+changes nothing (docs/NOTES.md, Fuzzing)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotator.accounts.models import Project
+from annotator.annotations.models import Annotation
+from annotator.tasks.models import Assignment, TaskItem
+from tests.conftest import bearer_client
+from tests.fuzz.test_api_fuzz import seed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(media_root):
+    token, ids = seed()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client, ids
+
+
+@pytest.mark.parametrize("body", ['"a string"', "[]", "42"])
+def test_remove_from_task_with_a_body_that_is_not_an_object_removes_nothing(demo, body):
+    client, ids = demo
+    task_id = ids["task_id"][0]
+    before = TaskItem.objects.filter(task_id=task_id).count()
+
+    response = client.post(f"/api/v1/annotationtasks/{task_id}/removeFromTask", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "The body is a JSON object."
+    assert TaskItem.objects.filter(task_id=task_id).count() == before > 0
+
+
+def test_patching_an_assignment_with_invalid_json_is_a_400(demo):
+    client, ids = demo
+    url = f"/api/v1/assignments/{ids['assignment_id'][0]}"
+    before = Assignment.objects.get(id=ids["assignment_id"][0]).updated_at
+
+    broken = client.patch(url, "\x00", content_type="application/json")
+    not_an_object = client.patch(url, "[1]", content_type="application/json")
+
+    assert (broken.status_code, broken.json()["code"]) == (400, "parse_error")
+    assert not_an_object.status_code == 400
+    assert client.patch(url, {"name": "as dtlpy sends it back"}, format="json").status_code == 200
+    assert Assignment.objects.get(id=ids["assignment_id"][0]).updated_at == before
+
+
+@pytest.mark.parametrize("flag", ["maybe", "-7047018", "2"])
+def test_a_system_flag_that_is_not_a_yes_or_no_word_is_a_400(demo, flag):
+    client, ids = demo
+    annotation = Annotation.objects.get(id=ids["annotation_id"][0])
+
+    response = client.patch(
+        f"/api/v1/annotations/{annotation.id}?system={flag}", {"label": "pedestrian"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["details"] == {"system": "not a boolean"}
+    assert Annotation.objects.get(id=annotation.id).version == annotation.version
+
+
+@pytest.mark.parametrize("name", [3.359039116452639e-15, 4194305])
+def test_a_project_name_must_be_a_string(demo, name, user):
+    client, ids = demo
+    projects = Project.objects.count()
+
+    created = client.post("/api/v1/projects", {"name": name}, format="json")
+    renamed = client.patch(f"/api/v1/projects/{ids['project_id'][0]}", {"name": name}, format="json")
+    key = bearer_client(user).post("/api/v1/users/me/apikeys", {"name": name}, format="json")
+
+    assert (created.status_code, created.json()["details"]) == (400, {"name": ["Not a valid string."]})
+    assert renamed.status_code == key.status_code == 400
+    assert Project.objects.count() == projects
+    assert Project.objects.get(id=ids["project_id"][0]).name == "Demo project"
