@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "annotator.core.middleware.ChunkedBodyMiddleware",
+    "annotator.core.pages.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "annotator.core.middleware.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",

@@ -77,3 +77,20 @@ class ServiceErrorPageMiddleware:
             status = exception.status_code
             return render(request, "error.html", {"status": status, "message": str(exception.detail)}, status=status)
         return None
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the path or the query string is a 400 before any view runs.
+
+    Path and query values reach database filters (project names, emails, id lists); PostgreSQL
+    text cannot hold NUL and fails the query (a 500), where SQLite silently matches nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.GET.lists()
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values) for key, values in query):
+            return _handle(request, 400, "bad_request", "The URL may not contain NUL characters.")
+        return self.get_response(request)

@@ -75,3 +75,22 @@ def test_a_project_name_must_be_a_string(demo, name, user):
     assert renamed.status_code == key.status_code == 400
     assert Project.objects.count() == projects
     assert Project.objects.get(id=ids["project_id"][0]).name == "Demo project"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/ontologies?projects=%00",
+        "/api/v1/recipes?ids=a%00b",
+        "/api/v1/datasets?projects=x%00",
+        "/api/v1/assignments?annotator=%00",
+        "/api/v1/projects/Demo%00/name",
+    ],
+)
+def test_a_nul_character_in_the_url_is_a_400_not_a_database_error(demo, url):
+    client, _ids = demo
+
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "The URL may not contain NUL characters."
