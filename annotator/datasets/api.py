@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
-from annotator.core.parsers import JSONParser
 from annotator.core.openapi import BINARY_RESPONSES, DELETED, JSON_ARRAY
 from annotator.core.params import query_flag
+from annotator.core.parsers import JSONParser
 from annotator.datasets import selectors, services
 from annotator.datasets.binaries import binary_response
 from annotator.datasets.commands import (
