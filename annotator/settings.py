@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
         "annotator.accounts.visibility.UrlEntitiesVisible",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["annotator.accounts.throttling.ApiRateThrottle"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["annotator.core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "annotator.core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

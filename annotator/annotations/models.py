@@ -1,6 +1,6 @@
 from django.db import models
 
-from annotator.core.fields import EntityIdField, author_field
+from annotator.core.fields import EntityIdField, JSONField, author_field
 
 
 class Annotation(models.Model):
@@ -22,9 +22,9 @@ class Annotation(models.Model):
     type = models.CharField(max_length=16)
     label = models.CharField(max_length=512)
     # Geometry as the API gives it (see geometry.py); for `binary`, {"size", "counts", "bbox"}.
-    coordinates = models.JSONField(default=list, blank=True)
+    coordinates = JSONField(default=list, blank=True)
     # {"system": {"status", "attributes", "objectId", "parentId", ...}, "user": {...}}
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = JSONField(default=dict, blank=True)
     description = models.TextField(blank=True, null=True)
     version = models.PositiveIntegerField(default=1)
     # (a third of a 100,000-annotation import's time had gone to checking these two at commit)
@@ -73,8 +73,8 @@ class AnnotationChange(models.Model):
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     version = models.PositiveIntegerField()
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    before = JSONField(null=True, blank=True)
+    after = JSONField(null=True, blank=True)
     actor = author_field()
     at = models.DateTimeField(auto_now_add=True)
 

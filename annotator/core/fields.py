@@ -1,3 +1,6 @@
+import re
+
+import orjson
 from django.conf import settings
 from django.db import models
 
@@ -28,3 +31,27 @@ def author_field() -> models.ForeignKey:
         db_index=False,
         db_constraint=False,
     )
+
+
+# orjson reads integers past 64 bits as floats; text with such a number goes through the
+# standard library, which keeps them exact (a float literal that long takes that path too).
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+class JSONField(models.JSONField):
+    """Django's JSONField, decoded with orjson: decoding took about an eighth of the server's
+    CPU when listing annotations. Text orjson refuses (NaN, or a lone surrogate that SQLite
+    kept) falls back to Django's own decoding, so every stored value reads as before.
+    Migrations see Django's field: the column is the same."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
+
+    def from_db_value(self, value, expression, connection):
+        if self.decoder is None and isinstance(value, str) and not _LONG_NUMBER.search(value):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return super().from_db_value(value, expression, connection)

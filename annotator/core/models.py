@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from annotator.core.fields import EntityIdField
+from annotator.core.fields import EntityIdField, JSONField
 
 
 class Command(models.Model):
@@ -26,8 +26,8 @@ class Command(models.Model):
     type = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     progress = models.PositiveSmallIntegerField(default=0)
-    spec = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(default=dict, blank=True)
+    spec = JSONField(default=dict, blank=True)
+    result = JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

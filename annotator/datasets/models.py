@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from annotator.core.fields import EntityIdField
+from annotator.core.fields import EntityIdField, JSONField
 
 
 class Dataset(models.Model):
@@ -11,7 +11,7 @@ class Dataset(models.Model):
     name = models.CharField(max_length=200)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     # Dataloop's metadata: {"system": {"recipes": [...], ...}, "user": {...}}
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = JSONField(default=dict, blank=True)
     # Kept by services with F() expressions, so that lists need no COUNT per dataset.
     items_count = models.PositiveIntegerField(default=0)
     annotated_count = models.PositiveIntegerField(default=0)
@@ -72,7 +72,7 @@ class Item(models.Model):
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
     # Dataloop's metadata: "system" (size, mimetype, width, height, originalname, refs, ...)
     # and "user" (free). System keys live in the JSON too, so DQL filters them alike.
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = JSONField(default=dict, blank=True)
     description = models.TextField(blank=True)
     annotated = models.BooleanField(default=False)
     annotations_count = models.PositiveIntegerField(default=0)

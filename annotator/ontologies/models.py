@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from annotator.core.fields import EntityIdField
+from annotator.core.fields import EntityIdField, JSONField
 
 
 class Ontology(models.Model):
@@ -16,9 +16,9 @@ class Ontology(models.Model):
     project = models.ForeignKey("accounts.Project", on_delete=models.CASCADE, related_name="ontologies")
     title = models.CharField(max_length=200)
     # Dataloop's `roots`: [{"value": {"tag", "displayLabel", "color", ...}, "children": [...]}].
-    roots = models.JSONField(default=list, blank=True)
+    roots = JSONField(default=list, blank=True)
     # Attributes v2 definitions, served as `metadata.attributes` (and `attributes`).
-    attributes = models.JSONField(default=list, blank=True)
+    attributes = JSONField(default=list, blank=True)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,9 +43,9 @@ class Recipe(models.Model):
     instructions = models.TextField(blank=True)
     # The instructions PDF, a datasets.Blob by content hash; the binary store owns the bytes.
     instructions_blob_sha256 = models.CharField(max_length=64, null=True, blank=True)
-    ui_settings = models.JSONField(default=dict, blank=True)
+    ui_settings = JSONField(default=dict, blank=True)
     # {full dotted tag: [tool, ...]}; a label not named here may use every tool.
-    label_tools = models.JSONField(default=dict, blank=True)
+    label_tools = JSONField(default=dict, blank=True)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

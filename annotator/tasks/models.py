@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from annotator.core.fields import EntityIdField, author_field
+from annotator.core.fields import EntityIdField, JSONField, author_field
 
 
 class Task(models.Model):
@@ -28,18 +28,18 @@ class Task(models.Model):
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.ANNOTATION)
     allocation = models.CharField(max_length=16, choices=Allocation.choices, default=Allocation.DISTRIBUTION)
-    query = models.JSONField(null=True, blank=True)  # the DQL that chose the items, as given
+    query = JSONField(null=True, blank=True)  # the DQL that chose the items, as given
     due_date = models.FloatField(null=True, blank=True)  # epoch milliseconds, as dtlpy sends it
     priority = models.PositiveSmallIntegerField(default=2)  # 1 low, 2 medium, 3 high (Dataloop)
     batch_size = models.PositiveIntegerField(default=5)
     max_batch_workload = models.PositiveIntegerField(default=7)
     # [{"action": "completed", "displayName": "Completed", "color": "#…"}, …]
-    available_actions = models.JSONField(default=list, blank=True)
+    available_actions = JSONField(default=list, blank=True)
     # The parent task's statuses that bring an item into this QA task.
-    qa_statuses = models.JSONField(default=list, blank=True)
+    qa_statuses = JSONField(default=list, blank=True)
     status = models.CharField(max_length=32, default="open")
     description = models.TextField(blank=True, default="")
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = JSONField(default=dict, blank=True)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

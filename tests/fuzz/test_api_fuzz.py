@@ -175,7 +175,7 @@ def has_input_to_break(operation) -> bool:
     return bool(operation.query) or bool(operation.body)
 
 
-def test_every_operation_answers_within_its_schema_and_never_with_a_server_error(db, media_root, capsys):
+def test_every_operation_answers_within_its_schema_and_never_with_a_server_error(db, capsys):
     token, ids = seed()
     counts: Counter[str] = Counter()
     failures: dict[str, str] = {}
@@ -215,7 +215,7 @@ def returned_keys(body) -> set[str]:
     }
 
 
-def test_linked_operations_chain_without_server_errors_or_schema_violations(db, media_root, capsys):
+def test_linked_operations_chain_without_server_errors_or_schema_violations(db, capsys):
     token, ids = seed()
     steps: Counter[str] = Counter()
     linked: Counter[str] = Counter()

@@ -26,7 +26,7 @@ PUBLIC = "PUBLIC"  # no login needed
 SELF = "SELF"  # any signed-in caller; answers about the caller only
 OTHERS_KEY = "OTHERS_KEY"  # someone else's API key: 404 for everyone, a key is its holder's alone
 OWN_ASSIGNMENT = "OWN_ASSIGNMENT"  # the caller's own assignment only: 403 for a member without one
-ABSENT = "ABSENT"  # names something the fixture lacks (no thumbnail yet, no instructions, no version…)
+ABSENT = "ABSENT"  # names something the fixture lacks (no instructions, no version…)
 
 _V = "annotator view: answers only the methods it has (405 for the others)"
 RULES: dict[tuple[str, str], str] = {
@@ -78,7 +78,7 @@ RULES: dict[tuple[str, str], str] = {
     ("api/v1/items/<str:item_id>", "PATCH"): "item.update",
     ("api/v1/items/<str:item_id>", "DELETE"): "item.delete",
     ("api/v1/items/<str:item_id>/stream", "GET"): "item.view",
-    ("api/v1/items/<str:item_id>/thumbnail", "GET"): ABSENT,
+    ("api/v1/items/<str:item_id>/thumbnail", "GET"): "item.view",
     ("api/v1/items/<str:item_id>/annotations", "GET"): "annotation.view",
     ("api/v1/items/<str:item_id>/annotations", "POST"): "annotation.create",
     ("api/v1/items/<str:item_id>/annotations/batch", "POST"): "annotation.update",

@@ -1,0 +1,66 @@
+"""orjson on both ends of the API: responses read exactly as DRF's encoder wrote them, and
+JSON columns read back exactly what was stored."""
+
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils.translation import gettext_lazy
+from rest_framework.renderers import JSONRenderer as DrfRenderer
+
+from annotator.core.renderers import JSONRenderer
+from annotator.datasets import services as datasets
+from annotator.datasets.models import Item
+from tests.images import png
+
+VALUES = {
+    "text": "naïve café ✓",
+    "numbers": [0, -1, 1.5, 2**63 - 1],
+    "nested": {"a": [{"b": None, "c": True}]},
+    "when": datetime(2026, 11, 27, 4, 22, 25, 123456, tzinfo=UTC),
+    "whole second": datetime(2026, 11, 27, 4, 22, 25, tzinfo=UTC),
+    "decimal": Decimal("1.25"),
+    "lazy": gettext_lazy("Not found."),
+    "tuple": (1, 2),
+    "separators": "line\u2028paragraph\u2029end",
+}
+
+
+def test_responses_match_drfs_encoder_byte_for_byte():
+    assert JSONRenderer().render(VALUES) == DrfRenderer().render(VALUES)
+    assert b'"2026-11-27T04:22:25.123456Z"' in JSONRenderer().render(VALUES)
+
+
+def test_integers_past_64_bits_and_indented_answers_fall_back_to_drf():
+    assert json.loads(JSONRenderer().render({"big": 2**70})) == {"big": 2**70}
+    indented = JSONRenderer().render({"a": 1}, accepted_media_type="application/json; indent=2")
+    assert indented == b'{\n  "a": 1\n}'
+    assert JSONRenderer().render(None) == b""
+
+
+def test_the_api_answers_through_the_orjson_renderer(members, client_for, project):
+    response = client_for(members["owner"]).get(f"/api/v1/projects/{project.id}")
+    assert response.status_code == 200
+    assert isinstance(response.accepted_renderer, JSONRenderer)
+    assert response.json()["id"] == project.id
+
+
+@pytest.mark.parametrize(
+    "user_metadata",
+    [
+        {"split": "train", "score": 0.25, "tags": ["a", "b"], "flag": False, "empty": {}},
+        {"big": 2**70, "negative big": -(2**65), "long float": 0.12345678901234567891},
+        {"unicode": "汉字 \u200f mark", "escaped quote": 'say "hi"'},
+    ],
+)
+def test_json_columns_read_back_what_was_stored(members, project, client_for, user_metadata):
+    dataset = datasets.dataset_create(user=members["owner"], project_id=project.id, name="Codecs")
+    payload = {"file": io.BytesIO(png()), "path": "/one.png", "metadata": json.dumps({"user": user_metadata})}
+    payload["file"].name = "one.png"
+    response = client_for(members["owner"]).post(f"/api/v1/datasets/{dataset.id}/items", payload, format="multipart")
+    assert response.status_code == 201, response.content
+    stored = Item.objects.get(pk=response.json()["id"]).metadata["user"]
+    assert stored == user_metadata
+    assert [type(value) for value in stored.values()] == [type(value) for value in user_metadata.values()]
