@@ -1,22 +1,23 @@
-# ruff: noqa: E402 - Django must be set up before the websocket stack is imported.
+# ruff: noqa: E402 - Django must be set up before the app and the websocket stack are imported.
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import path
 
 from annotator.accounts.ws_auth import WebsocketAuthStack
 from annotator.core.consumers import EventsConsumer
+from annotator.core.sync_http import SyncHttpApp
 
 websocket_urlpatterns = [path("ws/", EventsConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": SyncHttpApp(),
         "websocket": WebsocketAuthStack(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -85,11 +85,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "annotator.core.middleware.ChunkedBodyMiddleware",
     "annotator.core.pages.NulCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "annotator.core.middleware.ContentSecurityPolicyMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,9 +125,9 @@ if DATABASE_URL:
     # No JIT: our queries are short, and PostgreSQL compiled one whenever its estimates ran
     # high (right after a bulk import), spending 60 ms on a query that runs in 4.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-    # Under ASGI every request runs in a thread of its own, so Django's persistent connections
-    # never get reused: without a pool each request connects to PostgreSQL anew (a pull took
-    # 34 ms instead of 22), and a burst of requests can exhaust max_connections. On by default.
+    # Without a pool each request connects to PostgreSQL anew (a pull took 34 ms instead of
+    # 22 under Django's ASGI handler, which ran every request on a new thread), and a burst
+    # of requests can exhaust max_connections. On by default.
     if env_bool("DATABASE_POOL", True):
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 2,
@@ -153,9 +152,15 @@ else:
             # A file, not :memory:, so that the live server, the embedded worker and
             # the test thread all see one database during tests; one per test run.
             "TEST": {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")},
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# HTTP requests run on this many reused threads per server process (core/sync_http.py); a
+# download holds one while it is written out. Fewer than the connection pool's size, so the
+# worker and the event sender always find a connection.
+HTTP_THREADS = env_int("HTTP_THREADS", 16)
 
 # --- redis: channel layer, broker, cache ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -271,11 +276,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "collected-static"
-STATIC_ROOT.mkdir(exist_ok=True)  # ServeStatic warns about a missing root even when it uses finders
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root even when it uses finders
 # Served straight from static/ (the Vite build lands in static/dist/ with hashed names),
 # so no collectstatic step is needed in either mode.
-SERVESTATIC_USE_FINDERS = True
-SERVESTATIC_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 VITE_MANIFEST = BASE_DIR / "static" / "dist" / ".vite" / "manifest.json"
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -200,7 +200,10 @@ def test_every_operation_answers_within_its_schema_and_never_with_a_server_error
 # --- stateful: chains of calls along the schema's OpenAPI links ---------------------------------
 SCENARIOS = round(80 * SCALE)
 STEPS_PER_SCENARIO = 8
-MINIMUM_LINKED_STEPS = round(40 * SCALE)
+# Guards that links are followed at all (broken links give next to none). How many depends
+# on the answers the run meets, which the rows left by earlier tests of the session shift:
+# 36 to 82 linked steps were seen at SCALE 1.
+MINIMUM_LINKED_STEPS = round(25 * SCALE)
 
 
 def returned_keys(body) -> set[str]:
