@@ -1,6 +1,7 @@
 """Reading uploaded images with Pillow: what they are, and refusing what they must not be."""
 
 import mmap
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,11 @@ def make_thumbnail(source: Path, target: Path, *, size: int) -> None:
         image.thumbnail((size, size))
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
-        tmp = target.with_suffix(".tmp")
-        image.save(tmp, "JPEG", quality=85)
-    tmp.replace(target)
+        # A name of its own: two jobs for the same bytes (two uploads of one image) may run at
+        # once, and with one shared name the second rename found the file already moved.
+        tmp = target.with_name(f"{target.stem}.{uuid.uuid4().hex}.tmp")
+        try:
+            image.save(tmp, "JPEG", quality=85)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
