@@ -355,7 +355,10 @@ def annotations_write_finish(ctx: WriteContext) -> None:
         was_annotated, annotated = item.annotated, count > 0
         Item.objects.filter(pk=item.pk).update(annotations_count=count, annotated=annotated, updated_at=timezone.now())
         item.annotations_count, item.annotated = count, annotated
-        dataset_items_changed(dataset_id=item.dataset_id)  # annotationsCount and annotated are filterable
+        # No items_version bump: it took a lock on the dataset's row until commit, which queued
+        # every save in the dataset behind one another. Item queries that filter on what this
+        # changes (annotated, annotationsCount, updatedAt) are counted afresh instead (volatile
+        # fields, core/dql/resources.py).
         if annotated != was_annotated:
             Dataset.objects.filter(pk=item.dataset_id).update(
                 annotated_count=F("annotated_count") + (1 if annotated else -1)

@@ -65,7 +65,8 @@ def item_page(*, dataset: Dataset, compiled: Any) -> Page:
     """A page of the dataset's items. `totalItemsCount` is exact: the COUNT, the slow part on
     big datasets, is remembered per query under the dataset's `items_version`, which every
     item write bumps (services.dataset_items_changed). Joined queries also depend on the
-    joined rows (and virtual fields on other tables' rows), so they are counted afresh."""
+    joined rows (and virtual and volatile fields on other tables' rows), so they are counted
+    afresh."""
     queryset = Item.objects.filter(dataset=dataset).select_related(*ITEM_RELATED).prefetch_related("task_items")
     count = None if compiled.joins else cached_count(f"items:{dataset.pk}:{dataset.items_version}")
     return paginate(compiled.apply(queryset), compiled, count=count)

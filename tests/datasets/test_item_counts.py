@@ -165,3 +165,32 @@ def test_a_sort_index_serves_metadata_sorts_both_ways(members, dataset):
     assert "dropped" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("items_sort_index", "name", stdout=out)  # a column: migrations index those
+
+
+@pytest.mark.parametrize(
+    "filter_",
+    [{"annotated": True}, {"annotationsCount": {"$gte": 2}}, {"updatedAt": {"$gt": "2000-01-01T00:00:00.000Z"}}],
+)
+def test_filters_on_what_annotations_change_are_counted_afresh(upload, client_for, members, project, filter_):
+    """Saving annotations does not bump items_version (it would queue every save in the dataset
+    on the dataset's row), so filters on the fields those saves change are never remembered."""
+    from annotator.annotations.services import annotations_create
+
+    # given: two items, and the filter's count taken once
+    owner = members["owner"]
+    dataset = services.dataset_create(user=owner, project_id=project.id, name="Labelled", labels=[{"tag": "cat"}])
+    api = client_for(owner)
+    first = upload(owner, dataset, "/a.png").json()["id"]
+    upload(owner, dataset, "/b.png", data=png(color=(1, 2, 3)))
+    before = total(api, dataset, filter_)
+    version = Dataset.objects.get(pk=dataset.pk).items_version
+    box = {"type": "box", "label": "cat", "coordinates": [{"x": 1, "y": 1}, {"x": 5, "y": 5}]}
+
+    # when: annotations land on one item
+    annotations_create(user=owner, item_id=first, annotations=[box, box])
+
+    # then: the version stayed, and the count follows the rows
+    assert Dataset.objects.get(pk=dataset.pk).items_version == version
+    expected = {"annotated": 1, "annotationsCount": 1, "updatedAt": 2}[next(iter(filter_))]
+    assert total(api, dataset, filter_) == expected
+    assert before == (2 if "updatedAt" in filter_ else 0)

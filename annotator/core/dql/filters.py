@@ -125,7 +125,7 @@ class FilterCompiler:
         self.limits = limits
         self.conditions = 0
         self.list_values = 0
-        self.virtual_used: set[str] = set()  # computed fields read other tables' rows
+        self.virtual_used: set[str] = set()  # computed and volatile fields: other tables' rows decide
 
     # --- structure --------------------------------------------------------------------------
     def compile(self, node: Any, resource: ResourceSpec, *, where: str = "filter", depth: int = 0) -> Q:
@@ -144,6 +144,8 @@ class FilterCompiler:
                 self.virtual_used.add(key)
                 parts.append(resource.virtual[key](value))
             else:
+                if key in resource.volatile:
+                    self.virtual_used.add(key)
                 parts.append(self._field(resource.resolve(key), value))
         return _all_of(parts)
 

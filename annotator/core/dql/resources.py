@@ -101,6 +101,10 @@ class ResourceSpec:
     # Fields computed by the app that owns them (see `virtual_field`), e.g. items'
     # `metadata.system.refs.id`, answered from task rows. Filled in at app start.
     virtual: dict[str, VirtualField] = field(default_factory=dict)
+    # Columns that writes to other tables keep up to date (an item's `annotated`,
+    # `annotationsCount` and `updatedAt` follow its annotations): a filter on them depends on
+    # those writes too, so its count is not remembered.
+    volatile: frozenset[str] = frozenset()
 
     @property
     def model(self) -> type[models.Model]:
@@ -176,6 +180,7 @@ ITEMS = ResourceSpec(
         description=("description", S),
     ),
     json_columns=MappingProxyType({"metadata": "metadata"}),
+    volatile=frozenset({"annotated", "annotationsCount", "updatedAt"}),
     joins=MappingProxyType(
         {
             "annotations": JoinSpec(
