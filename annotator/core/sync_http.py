@@ -79,12 +79,16 @@ class SyncHttpApp:
         self._executor_lock = threading.Lock()
 
     def _pool(self, loop: asyncio.AbstractEventLoop) -> ThreadPoolExecutor:
-        with self._executor_lock:
-            if self._executor is None:  # made on the first request: its threads must know the loop
-                self._executor = ThreadPoolExecutor(
-                    settings.HTTP_THREADS, thread_name_prefix="http", initializer=_adopt_server_loop, initargs=(loop,)
-                )
-            return self._executor
+        if self._executor is None:  # made on the first request: its threads must know the loop
+            with self._executor_lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(
+                        settings.HTTP_THREADS,
+                        thread_name_prefix="http",
+                        initializer=_adopt_server_loop,
+                        initargs=(loop,),
+                    )
+        return self._executor
 
     async def __call__(self, scope, receive, send) -> None:
         loop = asyncio.get_running_loop()

@@ -1,17 +1,15 @@
 """Serving item bytes: ETag and Last-Modified validators, conditional GETs, single Ranges.
 
-Blobs are content-addressed, so the sha256 is a strong ETag. Under ASGI the file is read
-through an async iterator (reads run in a thread), so the event loop never blocks.
+Blobs are content-addressed, so the sha256 is a strong ETag. Requests run on a pool thread
+(core/sync_http.py), so the file is read in plain blocking chunks; the event loop never does.
 """
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
@@ -29,7 +27,7 @@ class RangeNotSatisfiable(ApiError):
     default_detail = "The requested range is outside the file."
 
 
-def _sync_chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
+def _file_chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
     with path.open("rb") as handle:
         handle.seek(start)
         while length > 0:
@@ -38,20 +36,6 @@ def _sync_chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
                 return
             length -= len(chunk)
             yield chunk
-
-
-async def _async_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-    handle = await asyncio.to_thread(path.open, "rb")
-    try:
-        await asyncio.to_thread(handle.seek, start)
-        while length > 0:
-            chunk = await asyncio.to_thread(handle.read, min(CHUNK, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk
-    finally:
-        await asyncio.to_thread(handle.close)
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None:
@@ -120,12 +104,7 @@ def binary_response(request, item: Item, *, thumbnail: bool):
         if byte_range is not None:
             (start, end), status = byte_range, 206
     length = max(0, end - start + 1)
-    chunks = (
-        _async_chunks(path, start, length)
-        if isinstance(request._request, ASGIRequest)
-        else _sync_chunks(path, start, length)
-    )
-    response = StreamingHttpResponse(chunks, status=status, content_type=content_type)
+    response = StreamingHttpResponse(_file_chunks(path, start, length), status=status, content_type=content_type)
     for key, value in headers.items():
         response[key] = value
     response["Content-Length"] = str(length)

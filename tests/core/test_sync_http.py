@@ -9,10 +9,10 @@ import uuid
 
 from PIL import Image
 
+from annotator.accounts.services import api_key_create
 from annotator.core.sync_http import wsgi_environ
 from annotator.datasets import services as datasets
 from annotator.datasets.models import Item
-from tests.conftest import bearer_client
 from tests.images import png
 
 
@@ -64,7 +64,7 @@ def _world(members, project):
 
 
 def _token(user) -> str:
-    return bearer_client(user)._credentials["HTTP_AUTHORIZATION"]
+    return f"Bearer {api_key_create(user=user, name='tests')[1]}"
 
 
 def test_a_chunked_upload_with_no_length_is_read_whole(live_server, members, project):
