@@ -9,7 +9,21 @@ from annotator.core.permissions import role_allows
 def project_role(*, user: User, project_id: str) -> str | None:
     if not user.is_authenticated or not is_valid_id(project_id):
         return None
+    remembered = getattr(user, "request_roles", None)
+    if remembered and project_id in remembered:
+        return remembered[project_id]
     return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
+
+
+def role_remember(*, user: User, project_id: str, role: str) -> None:
+    """Note the role the request's access gate just read, for this request's later checks.
+
+    `user` is the object authentication loaded for one request (a bearer key's, or the
+    session's), so the note lives as long as the request.
+    """
+    if not hasattr(user, "request_roles"):
+        user.request_roles = {}
+    user.request_roles[project_id] = role
 
 
 def role_require(*, user: User, project_id: str, operation: str) -> str:

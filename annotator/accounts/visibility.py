@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 
+from annotator.accounts.access import role_remember
 from annotator.core.errors import NotFound
 from annotator.core.ids import is_valid_id
 
@@ -51,21 +52,30 @@ NAMES = {
 }
 
 
-# URL keyword: SQL that finds a row when user %(user)s may see the entity %(id)s.
+# URL keyword: SQL that finds (project, role) when user %(user)s may see the entity %(id)s.
 _VISIBLE = {
-    keyword: f"SELECT 1 FROM accounts_membership WHERE user_id = %(user)s AND project_id = ({project_of})"
+    keyword: (
+        f"SELECT project_id, role FROM accounts_membership WHERE user_id = %(user)s AND project_id = ({project_of})"
+    )
     for keyword, project_of in _PROJECT_OF.items()
-} | {"key_id": "SELECT 1 FROM accounts_apitoken WHERE id = %(id)s AND user_id = %(user)s"}
+} | {"key_id": "SELECT NULL, NULL FROM accounts_apitoken WHERE id = %(id)s AND user_id = %(user)s"}
 
 
-def entity_visible(*, user_id, keyword: str, entity_id: str) -> bool:
-    """Whether the entity exists in a project `user_id` is a member of (an API key: is theirs)."""
+def entity_visible(*, user, keyword: str, entity_id: str) -> bool:
+    """Whether the entity exists in a project `user` is a member of (an API key: is theirs).
+
+    The role found is remembered on `user` (loaded for this request), so the service's role
+    check that follows costs no second query."""
     if not is_valid_id(entity_id):
         return False
-    sql = _VISIBLE[keyword]
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"user": user_id, "id": entity_id})
-        return cursor.fetchone() is not None
+        cursor.execute(_VISIBLE[keyword], {"user": user.id, "id": entity_id})
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    if row[0] is not None:
+        role_remember(user=user, project_id=row[0], role=row[1])
+    return True
 
 
 class UrlEntitiesVisible(BasePermission):
@@ -76,7 +86,7 @@ class UrlEntitiesVisible(BasePermission):
         if not user or not user.is_authenticated:
             return True  # IsAuthenticated (before this) answers anonymous callers; AllowAny views stay open
         for keyword, value in (view.kwargs or {}).items():
-            if keyword in _VISIBLE and not entity_visible(user_id=user.id, keyword=keyword, entity_id=value):
+            if keyword in _VISIBLE and not entity_visible(user=user, keyword=keyword, entity_id=value):
                 raise NotFound(f"{NAMES[keyword]} not found.")
         return True
 
@@ -95,6 +105,6 @@ class UrlEntitiesVisibleMiddleware:
         if request.path.startswith("/api/") or not request.user.is_authenticated:
             return None  # the API has the permission above (bearer tokens are read there)
         for keyword, value in view_kwargs.items():
-            if keyword in _VISIBLE and not entity_visible(user_id=request.user.id, keyword=keyword, entity_id=value):
+            if keyword in _VISIBLE and not entity_visible(user=request.user, keyword=keyword, entity_id=value):
                 raise Http404(f"{NAMES[keyword]} not found.")
         return None

@@ -14,7 +14,7 @@ from annotator.annotations.validation import completion_errors
 from annotator.core.commands import command_json
 from annotator.core.errors import BadRequest
 from annotator.core.models import Command
-from annotator.core.openapi import JSON_ARRAY
+from annotator.core.openapi import ANNOTATIONS_BODY, JSON_ARRAY
 from annotator.core.params import query_flag
 from annotator.datasets.api import dataset_query_handler
 from annotator.datasets.services import dataset_require
@@ -83,7 +83,7 @@ class ItemAnnotationsView(APIView):
         tags=["annotations"],
         operation_id="item_annotations_create",
         parameters=[MASK_FORMAT_PARAM],
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": ANNOTATIONS_BODY},
         responses={201: OpenApiResponse(response=JSON_ARRAY, description="The created annotations")},
     )
     def post(self, request: Request, item_id: str) -> Response:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+
 from annotator.annotations.geometry import NOTE
 from annotator.core.errors import BadRequest
 from annotator.datasets.models import Dataset
@@ -111,10 +113,29 @@ def dataset_recipe(dataset: Dataset) -> Recipe | None:
     return Recipe.objects.filter(pk=recipe_ids[0], project_id=dataset.project_id).first()
 
 
-def recipe_rules(dataset: Dataset) -> RecipeRules:
-    recipe = dataset_recipe(dataset)
-    if recipe is None:
-        return RecipeRules()
+# Rules built from a recipe, by what they were built from: the recipe's id and update time and
+# its ontologies' ids and update times in order. Any change to the recipe, its ontology list
+# or an ontology moves a time, so a stale entry is never looked up again. Per process, bounded.
+_RULES_BUILT: dict[tuple, RecipeRules] = {}
+_RULES_BUILT_MAX = 256
+_RECIPE_STAMP_SQL = (
+    "SELECT r.updated_at, o.id, o.updated_at FROM ontologies_recipe r "
+    "LEFT JOIN ontologies_recipeontology l ON l.recipe_id = r.id "
+    "LEFT JOIN ontologies_ontology o ON o.id = l.ontology_id "
+    "WHERE r.id = %s AND r.project_id = %s ORDER BY l.position"
+)
+
+
+def _recipe_stamp(recipe_id: str, project_id: str) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_RECIPE_STAMP_SQL, [recipe_id, project_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    return (recipe_id, rows[0][0], *((ontology_id, updated) for _, ontology_id, updated in rows if ontology_id))
+
+
+def _rules_build(recipe: Recipe) -> RecipeRules:
     attributes: list[dict[str, Any]] = []
     seen: set[str] = set()
     ontologies = recipe_ontologies(recipe)
@@ -128,6 +149,30 @@ def recipe_rules(dataset: Dataset) -> RecipeRules:
         labels={value["tag"]: value for value in recipe_labels(recipe, ontologies)},
         tools=dict(recipe.label_tools or {}),
         attributes=attributes,
+    )
+
+
+def recipe_rules(dataset: Dataset) -> RecipeRules:
+    """The dataset's recipe rules: one short query when this process has built them already
+    (they were two queries that decode every ontology's label tree, then the build)."""
+    recipe_ids = ((dataset.metadata or {}).get("system") or {}).get("recipes") or []
+    if not recipe_ids:
+        return RecipeRules()
+    stamp = _recipe_stamp(recipe_ids[0], dataset.project_id)
+    if stamp is None:
+        return RecipeRules()
+    built = _RULES_BUILT.get(stamp)
+    if built is None:
+        recipe = Recipe.objects.filter(pk=recipe_ids[0], project_id=dataset.project_id).first()
+        if recipe is None:  # deleted since the stamp was read
+            return RecipeRules()
+        built = _rules_build(recipe)
+        if len(_RULES_BUILT) >= _RULES_BUILT_MAX:
+            _RULES_BUILT.clear()
+        _RULES_BUILT[stamp] = built
+    # A copy of the containers: a caller may add to them (an import adding labels it creates).
+    return RecipeRules(
+        has_recipe=True, labels=dict(built.labels), tools=dict(built.tools), attributes=list(built.attributes)
     )
 
 

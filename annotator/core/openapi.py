@@ -172,6 +172,8 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
 
 # Success bodies that drf-spectacular cannot infer from the views.
 JSON_ARRAY = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
+# dtlpy posts a list of annotations; a single annotation object is taken too.
+ANNOTATIONS_BODY = {"oneOf": [JSON_ARRAY, {"type": "object", "additionalProperties": {}}]}
 DELETED = {"type": "boolean", "description": "true: deleted (Dataloop's answer)"}
 # An item's bytes: its own media type (any), a byte range of them, or "not modified".
 BINARY_RESPONSES = {

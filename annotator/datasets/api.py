@@ -34,7 +34,7 @@ UPLOAD_FORM = inline_serializer(
         "path": serializers.CharField(required=False, help_text="Remote path, e.g. /folder/name.png"),
         "type": serializers.CharField(required=False),
         "metadata": serializers.CharField(required=False, help_text='JSON, e.g. {"user": {"split": "train"}}'),
-        "description": serializers.CharField(required=False),
+        "description": serializers.CharField(required=False, allow_blank=True, help_text="Empty: none"),
     },
 )
 ARCHIVE_FORM = inline_serializer(

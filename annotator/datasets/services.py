@@ -345,24 +345,21 @@ def _clear_annotations(item: Item, user: User) -> None:
 
 def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
     """The item (with its dataset and project) if `user` may perform `operation` on it; 404 for
-    non-members and unknown ids. Two queries (item with dataset and project, then the role);
-    a lock on PostgreSQL adds one, taken after the access check. SQLite has no row locks: its
-    writers are serialised by the write transaction itself."""
-    item = (
-        Item.objects.select_related("creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator")
-        .filter(pk=item_id)
-        .first()
-        if is_valid_id(item_id)
-        else None
+    non-members and unknown ids. Two queries (item with dataset and project, then the role, which
+    the API's access gate has usually read already). `for_update` locks the item's row in the
+    same query on PostgreSQL (the lock is released at once when the check fails: the 404 or 403
+    rolls the transaction back). SQLite has no row locks: its writers are serialised by the
+    write transaction itself."""
+    queryset = Item.objects.select_related(
+        "creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator"
     )
+    if for_update and connection.features.has_select_for_update:
+        queryset = queryset.select_for_update(of=("self",))  # the joined rows stay unlocked
+    item = queryset.filter(pk=item_id).first() if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
     dataset = item.dataset
     dataset.project.viewer_role = role_require(user=user, project_id=dataset.project_id, operation=operation)
-    if for_update and connection.features.has_select_for_update:
-        queryset = Item.objects.select_related("creator", "updated_by", "blob")
-        item = queryset.select_for_update(of=("self",)).get(pk=item_id)  # PostgreSQL cannot lock an outer join
-        item.dataset = dataset
     return item
 
 

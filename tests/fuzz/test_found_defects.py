@@ -90,3 +90,32 @@ def test_a_nul_character_in_the_url_is_a_400_not_a_database_error(demo):
     assert [(r.status_code, r.json()["message"]) for r in responses] == [
         (400, "The URL may not contain NUL characters.")
     ] * len(urls)
+
+
+def test_the_schema_documents_the_bodies_the_server_takes(client, members, client_for, media_root):
+    """Two schema-violating requests the server rightly accepts: dtlpy's list of annotations (the
+    schema said object) and an empty upload description (the schema said at least one character)."""
+    import io
+
+    import yaml
+
+    from annotator.datasets import services as datasets
+    from tests.images import png
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    create = schema["paths"]["/api/v1/items/{item_id}/annotations"]["post"]["requestBody"]["content"]
+    assert {"type": "array", "items": {"type": "object", "additionalProperties": {}}} in (
+        create["application/json"]["schema"]["oneOf"]
+    )
+    upload = schema["components"]["schemas"]["ItemUploadRequest"]["properties"]["description"]
+    assert "minLength" not in upload
+
+    owner = members["owner"]
+    dataset = datasets.dataset_create(user=owner, project_id=owner.memberships.get().project_id, name="Blank")
+    api = client_for(owner)
+    answer = api.post(
+        f"/api/v1/datasets/{dataset.id}/items",
+        {"file": io.BytesIO(png(2, 2)), "path": "/a.png", "description": ""},
+        format="multipart",
+    )
+    assert answer.status_code == 201 and answer.json()["description"] in (None, "")
