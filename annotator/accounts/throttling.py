@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+from annotator.core.cache import window_count
 from annotator.core.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)
@@ -61,8 +62,8 @@ def parse_rate(rate: str) -> tuple[int, int] | None:
 class ApiRateThrottle(BaseThrottle):
     """Requests per caller per fixed window: a signed-in user by id, anyone else by address.
 
-    One atomic cache increment per request (Redis in the scale-out mode, so the limit holds
-    across web processes). The rates are read from settings on every request, so they can be
+    One atomic cache increment per request, in one round trip (Redis in the scale-out mode, so
+    the limit holds across web processes). The rates are read from settings on every request, so they can be
     changed without a restart of the test process; a cache outage lets requests through rather
     than failing them, because a limiter must not take the API down with it.
     """
@@ -79,10 +80,7 @@ class ApiRateThrottle(BaseThrottle):
         who = f"user:{user.pk}" if signed_in else f"addr:{self.get_ident(request)}"
         key = f"api-rate:{who}:{period}:{window}"
         try:
-            try:
-                seen = cache.incr(key)
-            except ValueError:  # the window's first request
-                seen = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+            seen = window_count(key, timeout=period + 1)
         except Exception:  # see the class docstring
             logger.warning("API rate limiter: the cache is unreachable; letting the request through", exc_info=True)
             return True

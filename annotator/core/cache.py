@@ -50,3 +50,26 @@ class TolerantRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = TolerantRedisCacheClient
+
+
+def window_count(key: str, *, timeout: int) -> int:
+    """Add one to the counter `key`, created to expire in `timeout` seconds; the new count.
+
+    On Redis one round trip (INCR and EXPIRE NX pipelined): Django's incr asks EXISTS first,
+    and a rate limiter pays this on every API request. Other backends: add, else incr.
+    Raises what the cache raises when unreachable.
+    """
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        pipeline = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, timeout, nx=True)
+        count, _expiry_set = pipeline.execute()
+        return count
+    try:
+        return backend.incr(key)
+    except ValueError:  # the window's first request
+        return 1 if backend.add(key, 1, timeout=timeout) else backend.incr(key)
