@@ -14,6 +14,7 @@ import hashlib
 
 from django.core.management.base import CommandError
 from django.db import connection
+from psycopg import sql
 
 from annotator.core.dql import ITEMS
 from annotator.core.dql.expressions import key_transform
@@ -64,7 +65,8 @@ def sort_index_create(field: str) -> str:
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
             f"(dataset_id, {_expression_sql(target)} ASC NULLS FIRST, id ASC)"
         )
-        cursor.execute(f"COMMENT ON INDEX {name} IS %s", [field])
+        # DDL takes no bound parameters (PostgreSQL binds them server-side here): a quoted literal.
+        cursor.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(sql.Identifier(name), sql.Literal(field)))
     return name
 
 
