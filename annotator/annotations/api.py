@@ -76,8 +76,8 @@ class ItemAnnotationsView(APIView):
     )
     def get(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
-        _item, queryset, rules = selectors.item_annotations(user=request.user, item_id=item_id)
-        return Response(_dump(queryset, mask_format=mask_format, rules=rules))
+        _item, rows, rules = selectors.item_annotations(user=request.user, item_id=item_id)
+        return Response(_dump(rows, mask_format=mask_format, rules=rules))
 
     @extend_schema(
         tags=["annotations"],
@@ -142,8 +142,8 @@ class ItemCompletionView(APIView):
     )
     def get(self, request: Request, item_id: str) -> Response:
         """Whether the item may be marked complete: every mandatory attribute has a value."""
-        _item, queryset, rules = selectors.item_annotations(user=request.user, item_id=item_id)
-        problems = completion_errors(rules=rules, annotations=map(selectors.row, queryset))
+        _item, rows, rules = selectors.item_annotations(user=request.user, item_id=item_id)
+        problems = completion_errors(rules=rules, annotations=map(selectors.row, rows))
         return Response({"complete": not problems, "problems": problems})
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
+from django.db import connection
 from django.db.models import F, QuerySet
+from psycopg.types.datetime import TimestamptzLoader
 
 from annotator.accounts.models import User
 from annotator.annotations.models import Annotation, AnnotationChange
@@ -37,11 +40,39 @@ def row(values: dict) -> SimpleNamespace:
     return SimpleNamespace(**values)
 
 
-def item_annotations(*, user: User, item_id: str) -> tuple[Item, QuerySet[Annotation], RecipeRules]:
-    """The item, its annotations in creation order, and the recipe's rules (for mask colours)."""
+def rows_fetch(queryset: QuerySet) -> list[dict]:
+    """The with_authors() rows of `queryset`, read past Django's per-value converters on PostgreSQL.
+
+    Django loads each timestamp through a Python loader of its own and each JSON value through
+    the field's converter: for a 2,000-annotation item that was ~25 ms of fetching where
+    psycopg's own loaders take ~5. The session's time zone is UTC (Django sets it), so psycopg's
+    timestamps are the same instants. Elsewhere: the queryset as it is.
+    """
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)  # this cursor only
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    decoded = [names.index("coordinates"), names.index("metadata")]  # jsonb arrives as text
+    result = []
+    for values in rows:
+        values = list(values)
+        for i in decoded:
+            if values[i] is not None:
+                values[i] = orjson.loads(values[i])
+        result.append(dict(zip(names, values, strict=True)))
+    return result
+
+
+def item_annotations(*, user: User, item_id: str) -> tuple[Item, list[dict], RecipeRules]:
+    """The item, its annotations in creation order (with_authors rows), and the recipe's rules
+    (for mask colours)."""
     item = item_require(user=user, item_id=item_id, operation="annotation.view")
-    queryset = with_authors(Annotation.objects.filter(item_id=item.id)).order_by("id")
-    return item, queryset, recipe_rules(item.dataset)
+    rows = rows_fetch(with_authors(Annotation.objects.filter(item_id=item.id)).order_by("id"))
+    return item, rows, recipe_rules(item.dataset)
 
 
 def annotation_get(*, user: User, annotation_id: str) -> tuple[Annotation, RecipeRules]:

@@ -1,0 +1,47 @@
+"""An item's annotation list reads its rows past Django's converters on PostgreSQL
+(selectors.rows_fetch); what it answers is exactly what the ORM's rows give."""
+
+import numpy as np
+import pytest
+
+from annotator.accounts.models import User
+from annotator.annotations import selectors
+from annotator.annotations.api import _dump
+from annotator.annotations.models import Annotation
+from annotator.annotations.validation import recipe_rules
+from tests.annotations.conftest import HEIGHT, WIDTH, mask_png
+from tests.annotations.test_annotations_api import VALID
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_list_equals_the_orm_rows_for_every_type_and_author(members, client_for, item, dataset):
+    owner, annotator = members["owner"], members["annotator"]
+    mask = np.zeros((HEIGHT, WIDTH), dtype=bool)
+    mask[5:20, 8:30] = True
+    binary = {"type": "binary", "label": "road", "coordinates": mask_png(mask)}
+    described = {**VALID["box"], "description": "a cat, partly hidden"}
+    answer = client_for(owner).post(f"/api/v1/items/{item.id}/annotations", [*VALID.values(), binary], format="json")
+    assert answer.status_code == 201
+    by_annotator = client_for(annotator).post(f"/api/v1/items/{item.id}/annotations", [described], format="json")
+    assert by_annotator.status_code == 201
+    # An author who has left: their email is gone from the rows, the annotation stays.
+    gone = User.objects.create(email="gone@example.com")
+    Annotation.objects.filter(pk=by_annotator.json()[0]["id"]).update(updated_by=gone)
+    gone.delete()
+
+    for mask_format in ("png", "rle"):
+        listed = client_for(owner).get(f"/api/v1/items/{item.id}/annotations?maskFormat={mask_format}").json()
+        queryset = selectors.with_authors(Annotation.objects.filter(item_id=item.id)).order_by("id")
+        expected = _dump(list(queryset), mask_format=mask_format, rules=recipe_rules(dataset))
+        assert listed == expected
+    assert len(listed) == len(VALID) + 2
+    assert {a["type"] for a in listed} >= {"binary", "note", "class", "ellipse", "point", "segment", "box"}
+    assert listed[-1]["updatedBy"] is None and listed[-1]["creator"] == annotator.email
+    assert listed[-1]["description"] == "a cat, partly hidden"
+
+
+def test_rows_fetch_gives_the_orm_values(members, client_for, item):
+    client_for(members["owner"]).post(f"/api/v1/items/{item.id}/annotations", list(VALID.values()), format="json")
+    queryset = selectors.with_authors(Annotation.objects.filter(item_id=item.id)).order_by("id")
+    assert selectors.rows_fetch(queryset) == list(queryset)
