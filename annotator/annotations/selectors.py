@@ -90,7 +90,9 @@ def annotation_compile(body: Any) -> CompiledQuery:
 def annotation_page(*, dataset: Dataset, compiled: CompiledQuery) -> Page:
     matches = compiled.filter(Annotation.objects.filter(dataset=dataset))
     # Counted without the author joins, so PostgreSQL can count from the (dataset, label) index alone.
-    return paginate(compiled.apply(with_authors(matches)), compiled, count=lambda _page: matches.count())
+    return paginate(
+        compiled.apply(with_authors(matches)), compiled, count=lambda _page: matches.count(), fetch=rows_fetch
+    )
 
 
 def item_history(*, user: User, item_id: str, page: int, page_size: int) -> tuple[list[AnnotationChange], int]:

@@ -45,3 +45,32 @@ def test_rows_fetch_gives_the_orm_values(members, client_for, item):
     client_for(members["owner"]).post(f"/api/v1/items/{item.id}/annotations", list(VALID.values()), format="json")
     queryset = selectors.with_authors(Annotation.objects.filter(item_id=item.id)).order_by("id")
     assert selectors.rows_fetch(queryset) == list(queryset)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"resource": "annotations", "filter": {"label": "cat"}, "page": 0, "pageSize": 5},
+        {
+            "resource": "annotations",
+            "sort": {"metadata.system.attributes.occluded": "descending", "label": "ascending"},
+        },
+        {"resource": "annotations", "sort": {"createdAt": "descending"}, "page": 1, "pageSize": 3},
+    ],
+)
+def test_dql_pages_equal_the_orm_rows(body, members, client_for, item, dataset):
+    from annotator.core.dql import paginate
+
+    owner = client_for(members["owner"])
+    sent = [VALID["box"], VALID["point"], {**VALID["box"], "label": "dog"}, VALID["segment"], VALID["note"]]
+    assert owner.post(f"/api/v1/items/{item.id}/annotations", sent, format="json").status_code == 201
+
+    answer = owner.post(f"/api/v1/datasets/{dataset.id}/query", body, format="json")
+
+    assert answer.status_code == 200
+    compiled = selectors.annotation_compile(body)
+    matches = compiled.filter(Annotation.objects.filter(dataset=dataset))
+    page = paginate(compiled.apply(selectors.with_authors(matches)), compiled)  # the ORM's own rows
+    rules = recipe_rules(dataset)
+    assert answer.json() == page.to_json(lambda a: _dump([a], mask_format="png", rules=rules)[0])
+    assert answer.json()["items"]

@@ -15,6 +15,7 @@ from annotator.core.dql.compiler import CompiledQuery
 
 T = TypeVar("T")
 Counter = Callable[[QuerySet], int]
+Fetcher = Callable[[QuerySet], list]
 COUNT_CACHE_SECONDS = 3600
 
 
@@ -40,27 +41,31 @@ class Page(Generic[T]):
         }
 
 
-def page_of(queryset: QuerySet, *, page: int, page_size: int, count: Counter | None = None) -> Page:
+def page_of(
+    queryset: QuerySet, *, page: int, page_size: int, count: Counter | None = None, fetch: Fetcher = list
+) -> Page:
     """One page of an ordered queryset, in at most two queries: COUNT(*) and one LIMIT/OFFSET.
 
     The page query asks for one row more than it returns, so `has_next` comes from the same
     snapshot as the rows: the SDK keeps paging while `hasNextPage` is true, and a flag worked
     out from the earlier count could end its loop early or late if rows change in between.
-    `count` replaces `queryset.count()`, e.g. with a cached_count().
+    `count` replaces `queryset.count()`, e.g. with a cached_count(); `fetch` reads the page's rows.
     """
     total = count(queryset) if count is not None else queryset.count()
     offset = page * page_size
     if offset >= total:
         return Page(items=[], total_count=total, page=page, page_size=page_size, has_next=False)
-    rows = list(queryset[offset : offset + page_size + 1])
+    rows = fetch(queryset[offset : offset + page_size + 1])
     return Page(
         items=rows[:page_size], total_count=total, page=page, page_size=page_size, has_next=len(rows) > page_size
     )
 
 
-def paginate(queryset: QuerySet, compiled: CompiledQuery, *, count: Counter | None = None) -> Page:
+def paginate(
+    queryset: QuerySet, compiled: CompiledQuery, *, count: Counter | None = None, fetch: Fetcher = list
+) -> Page:
     """The page `compiled` asks for, from a queryset that compiled.apply() has filtered and ordered."""
-    return page_of(queryset, page=compiled.page, page_size=compiled.page_size, count=count)
+    return page_of(queryset, page=compiled.page, page_size=compiled.page_size, count=count, fetch=fetch)
 
 
 def cached_count(version: str, *, timeout: int = COUNT_CACHE_SECONDS) -> Counter:
