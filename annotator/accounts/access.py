@@ -21,9 +21,7 @@ def role_remember(*, user: User, project_id: str, role: str) -> None:
     `user` is the object authentication loaded for one request (a bearer key's, or the
     session's), so the note lives as long as the request.
     """
-    if not hasattr(user, "request_roles"):
-        user.request_roles = {}
-    user.request_roles[project_id] = role
+    vars(user).setdefault("request_roles", {})[project_id] = role
 
 
 def role_require(*, user: User, project_id: str, operation: str) -> str:

@@ -63,9 +63,9 @@ class ApiRateThrottle(BaseThrottle):
     """Requests per caller per fixed window: a signed-in user by id, anyone else by address.
 
     One atomic cache increment per request, in one round trip (Redis in the scale-out mode, so
-    the limit holds across web processes). The rates are read from settings on every request, so they can be
-    changed without a restart of the test process; a cache outage lets requests through rather
-    than failing them, because a limiter must not take the API down with it.
+    the limit holds across web processes). The rates are read from settings on every request,
+    so they can be changed without a restart of the test process; a cache outage lets requests
+    through rather than failing them, because a limiter must not take the API down with it.
     """
 
     def allow_request(self, request, view) -> bool:

@@ -58,7 +58,7 @@ _VISIBLE = {
         f"SELECT project_id, role FROM accounts_membership WHERE user_id = %(user)s AND project_id = ({project_of})"
     )
     for keyword, project_of in _PROJECT_OF.items()
-} | {"key_id": "SELECT NULL, NULL FROM accounts_apitoken WHERE id = %(id)s AND user_id = %(user)s"}
+} | {"key_id": "SELECT NULL, NULL FROM accounts_apitoken WHERE id = %(id)s AND user_id = %(user)s"}  # no project
 
 
 def entity_visible(*, user, keyword: str, entity_id: str) -> bool:

@@ -106,11 +106,16 @@ class RecipeRules:
         ]
 
 
-def dataset_recipe(dataset: Dataset) -> Recipe | None:
+def _dataset_recipe_id(dataset: Dataset) -> str | None:
     recipe_ids = ((dataset.metadata or {}).get("system") or {}).get("recipes") or []
-    if not recipe_ids:
+    return recipe_ids[0] if recipe_ids else None
+
+
+def dataset_recipe(dataset: Dataset) -> Recipe | None:
+    recipe_id = _dataset_recipe_id(dataset)
+    if recipe_id is None:
         return None
-    return Recipe.objects.filter(pk=recipe_ids[0], project_id=dataset.project_id).first()
+    return Recipe.objects.filter(pk=recipe_id, project_id=dataset.project_id).first()
 
 
 # Rules built from a recipe, by what they were built from: the recipe's id and update time and
@@ -155,15 +160,13 @@ def _rules_build(recipe: Recipe) -> RecipeRules:
 def recipe_rules(dataset: Dataset) -> RecipeRules:
     """The dataset's recipe rules: one short query when this process has built them already
     (they were two queries that decode every ontology's label tree, then the build)."""
-    recipe_ids = ((dataset.metadata or {}).get("system") or {}).get("recipes") or []
-    if not recipe_ids:
-        return RecipeRules()
-    stamp = _recipe_stamp(recipe_ids[0], dataset.project_id)
+    recipe_id = _dataset_recipe_id(dataset)
+    stamp = _recipe_stamp(recipe_id, dataset.project_id) if recipe_id else None
     if stamp is None:
         return RecipeRules()
     built = _RULES_BUILT.get(stamp)
     if built is None:
-        recipe = Recipe.objects.filter(pk=recipe_ids[0], project_id=dataset.project_id).first()
+        recipe = dataset_recipe(dataset)
         if recipe is None:  # deleted since the stamp was read
             return RecipeRules()
         built = _rules_build(recipe)
