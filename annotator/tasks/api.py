@@ -1,7 +1,7 @@
 """REST views for tasks and assignments, shaped as dtlpy calls them (see docs/NOTES.md, Tasks)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,7 @@ from annotator.tasks.serializers import assignment_json, task_json
 
 OBJECT = OpenApiResponse(response=OpenApiTypes.OBJECT)
 PAGE_SIZE_MAX = 1000
+QUEUE_PAGE_SIZE = 100
 
 
 def _body(request: Request) -> dict:
@@ -236,11 +237,27 @@ class AssignmentDetailView(APIView):
 
 
 class AssignmentQueueView(APIView):
-    @extend_schema(tags=["tasks"], operation_id="assignments_queue", responses={200: OBJECT})
+    @extend_schema(
+        tags=["tasks"],
+        operation_id="assignments_queue",
+        parameters=[
+            OpenApiParameter("pageOffset", OpenApiTypes.INT, description="The page, from 0."),
+            OpenApiParameter(
+                "pageSize", OpenApiTypes.INT, description=f"At most {PAGE_SIZE_MAX}; {QUEUE_PAGE_SIZE} by default."
+            ),
+        ],
+        responses={200: OBJECT},
+    )
     def get(self, request: Request, assignment_id: str) -> Response:
-        """The assignment's open items in working order (reopened first)."""
-        items = queue.assignment_queue(user=request.user, assignment_id=assignment_id)
-        return Response({"items": [_task_item_json(t) for t in items]})
+        """A page of the assignment's open items in working order (reopened first), with
+        `totalItemsCount` and `reopenedCount` over all of them."""
+        page, reopened = queue.assignment_queue(
+            user=request.user,
+            assignment_id=assignment_id,
+            page=_int_param(request, "pageOffset", 0, 1_000_000),
+            page_size=max(1, _int_param(request, "pageSize", QUEUE_PAGE_SIZE, PAGE_SIZE_MAX)),
+        )
+        return Response(page.to_json(_task_item_json) | {"reopenedCount": reopened})
 
 
 class AssignmentReassignView(APIView):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from annotator.accounts.models import User
 from annotator.annotations.models import Annotation, AnnotationChange
 from annotator.annotations.validation import completion_errors, recipe_rules
+from annotator.core.dql.paging import Page, page_of
 from annotator.core.errors import BadRequest, Forbidden, NotFound
 from annotator.core.permissions import role_allows
 from annotator.tasks.models import Assignment, Task, TaskItem, TaskItemStatusChange
@@ -256,12 +257,19 @@ def _with_items(queryset):
     return queryset.select_related("item__creator", "item__updated_by").prefetch_related("item__task_items")
 
 
-def assignment_queue(*, user: User, assignment_id: str) -> list[TaskItem]:
-    """An assignment's open items in working order: reopened ones first, then by item id."""
+def assignment_queue(*, user: User, assignment_id: str, page: int, page_size: int) -> tuple[Page, int]:
+    """A page of an assignment's open items in working order (reopened ones first, then by item
+    id), and how many of all its open items are reopened. Paged: a reviewer's queue grows by
+    every item the annotators complete, and reading it whole cost more with each one."""
     assignment = assignment_require(user=user, assignment_id=assignment_id, operation="task.view")
     if assignment.annotator_id != user.id and not role_allows(assignment.task.project.viewer_role, "task.update"):
         raise Forbidden("Only its annotator and the task's managers read an assignment's queue.")
-    return list(_with_items(_ordered(_open_items(assignment))))
+    open_items = _open_items(assignment)
+    counts = open_items.aggregate(total=Count("id"), reopened=Count("id", filter=Q(reopened_at__isnull=False)))
+    rows = page_of(
+        _with_items(_ordered(open_items)), page=page, page_size=page_size, count=lambda _queryset: counts["total"]
+    )
+    return rows, counts["reopened"]
 
 
 def assignment_next(*, user: User, task_id: str) -> TaskItem | None:

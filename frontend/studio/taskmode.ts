@@ -28,6 +28,12 @@ interface QueueEntry {
   item: { id: string };
 }
 
+interface QueuePage {
+  items: QueueEntry[];
+  totalItemsCount: number;
+  reopenedCount: number;
+}
+
 interface Problem {
   annotationId: string;
   label: string;
@@ -277,14 +283,15 @@ export class TaskMode {
     this.renderReview();
   }
 
-  /** "Item 2 of 5 open · 3 done", from the caller's assignment. */
+  /** "Item 2 of 5 open · 3 done", from the caller's assignment. The queue comes a page at a time
+   * with counts over all of it; reopened items come first, so the page shows those sent back. */
   private async refreshQueue(): Promise<void> {
     const assignmentId = this.task.assignmentId;
     if (!assignmentId) return;
     const generation = ++this.queueGeneration;
     try {
       const [queue, assignment] = await Promise.all([
-        api<{ items: QueueEntry[] }>(`/assignments/${assignmentId}/queue`),
+        api<QueuePage>(`/assignments/${assignmentId}/queue`),
         api<{ itemStatus: Record<string, number> }>(`/assignments/${assignmentId}`),
       ]);
       if (generation !== this.queueGeneration) return;
@@ -294,15 +301,17 @@ export class TaskMode {
         return;
       }
       const current = this.studio.itemId;
-      const sentBack = this.task.type === "annotation" ? queue.items.filter((entry) => entry.reopened && entry.item.id !== current) : [];
-      this.sentBack.hidden = !sentBack.length;
-      if (sentBack.length) {
-        this.sentBack.dataset.itemId = sentBack[0].item.id;
-        this.sentBack.textContent = `${sentBack.length} sent back to you: open`;
-        this.sentBack.setAttribute("aria-label", `Open the item sent back by review (${sentBack.length} waiting)`);
-      }
       const index = queue.items.findIndex((entry) => entry.item.id === current);
-      const open = queue.items.length;
+      const currentReopened = index >= 0 && queue.items[index].reopened;
+      const sentBackCount = this.task.type === "annotation" ? queue.reopenedCount - (currentReopened ? 1 : 0) : 0;
+      const firstSentBack = queue.items.find((entry) => entry.reopened && entry.item.id !== current);
+      this.sentBack.hidden = !(sentBackCount > 0 && firstSentBack);
+      if (sentBackCount > 0 && firstSentBack) {
+        this.sentBack.dataset.itemId = firstSentBack.item.id;
+        this.sentBack.textContent = `${sentBackCount} sent back to you: open`;
+        this.sentBack.setAttribute("aria-label", `Open the item sent back by review (${sentBackCount} waiting)`);
+      }
+      const open = queue.totalItemsCount;
       this.position.textContent = index >= 0 ? `Item ${index + 1} of ${open} open · ${done} done` : `${open} open · ${done} done`;
     } catch {
       /* the counts are a courtesy; the next refresh tries again */
