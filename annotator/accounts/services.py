@@ -18,6 +18,7 @@ from annotator.accounts.tokens import (
     decode_token,
     encode_token,
 )
+from annotator.core.compiled import CompiledLookup
 from annotator.core.errors import (
     BadRequest,
     Conflict,
@@ -95,8 +96,14 @@ def session_token_refresh(*, refresh_token: str) -> str:
     return _issue(record, typ=TokenType.ID, expires_at=min(now + settings.JWT_ID_TOKEN_LIFETIME, record.expires_at))
 
 
+# Every API request reads its key: compiled once (core/compiled.py).
+_TOKEN_WITH_USER = CompiledLookup(
+    lambda token_id, user_id: ApiToken.objects.select_related("user").filter(pk=token_id, user_id=user_id)[:1]
+)
+
+
 def _active_record(token_id: str, user_id: str) -> ApiToken:
-    record = ApiToken.objects.select_related("user").filter(pk=token_id, user_id=user_id).first()
+    record = _TOKEN_WITH_USER.first(token_id, user_id)
     if record is None or not record.is_active or not record.user.is_active:
         raise Unauthorized("Token has been revoked or has expired.", code="invalid_token")
     return record

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ParseError
 
 from annotator.accounts.access import project_require, role_require
 from annotator.accounts.models import User
+from annotator.core.compiled import CompiledLookup
 from annotator.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from annotator.core.events import broadcast, project_group
 from annotator.core.ids import is_valid_id
@@ -343,6 +344,20 @@ def _clear_annotations(item: Item, user: User) -> None:
     annotations_clear(user=user, item=item)
 
 
+def _item_with_context(*, for_update: bool):
+    queryset = Item.objects.select_related(
+        "creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator"
+    )
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))  # the joined rows stay unlocked
+    return CompiledLookup(lambda item_id: queryset.filter(pk=item_id)[:1])
+
+
+# Nearly every item route reads the item this way: compiled once (core/compiled.py).
+_ITEM = _item_with_context(for_update=False)
+_ITEM_LOCKED = _item_with_context(for_update=True)
+
+
 def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
     """The item (with its dataset and project) if `user` may perform `operation` on it; 404 for
     non-members and unknown ids. Two queries (item with dataset and project, then the role, which
@@ -350,12 +365,8 @@ def item_require(*, user: User, item_id: str, operation: str, for_update: bool =
     same query on PostgreSQL (the lock is released at once when the check fails: the 404 or 403
     rolls the transaction back). SQLite has no row locks: its writers are serialised by the
     write transaction itself."""
-    queryset = Item.objects.select_related(
-        "creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator"
-    )
-    if for_update and connection.features.has_select_for_update:
-        queryset = queryset.select_for_update(of=("self",))  # the joined rows stay unlocked
-    item = queryset.filter(pk=item_id).first() if is_valid_id(item_id) else None
+    lookup = _ITEM_LOCKED if for_update and connection.features.has_select_for_update else _ITEM
+    item = lookup.first(item_id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
     dataset = item.dataset

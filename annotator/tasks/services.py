@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from annotator.accounts.access import role_require
 from annotator.accounts.models import Membership, User
 from annotator.core.commands import command_record, command_start
+from annotator.core.compiled import CompiledLookup
 from annotator.core.dql import ITEMS, compile_query
 from annotator.core.errors import BadRequest, Conflict, NotFound
 from annotator.core.events import broadcast, project_group, user_group
@@ -55,6 +56,25 @@ TASK_JSON_RELATED = ("creator", "dataset", "parent", "project__creator")  # what
 TASK_WORK_RELATED = ("dataset", "project")  # what pulling and item statuses read
 
 
+# Every task route reads the task this way, with one of a few `related` sets: each compiled
+# once (core/compiled.py).
+_TASK_LOOKUPS: dict[tuple[str, ...], CompiledLookup] = {}
+
+
+def _task_lookup(related: tuple[str, ...]) -> CompiledLookup:
+    lookup = _TASK_LOOKUPS.get(related)
+    if lookup is None:
+        queryset = Task.objects.select_related(*related)
+        lookup = _TASK_LOOKUPS[related] = CompiledLookup(lambda task_id: queryset.filter(pk=task_id)[:1])
+    return lookup
+
+
+_ASSIGNMENT_TASK = CompiledLookup(lambda assignment_id: Assignment.objects.filter(pk=assignment_id).values("task_id"))
+_ASSIGNMENT = CompiledLookup(
+    lambda assignment_id: Assignment.objects.select_related("annotator").filter(pk=assignment_id)
+)
+
+
 def task_require(
     *, user: User, task_id: str, operation: str, for_update: bool = False, related: tuple[str, ...] = TASK_JSON_RELATED
 ) -> Task:
@@ -64,24 +84,25 @@ def task_require(
     `related` names what to join: the hot paths of annotators' work join less (each join of this
     six-table query cost about half a millisecond).
     """
-    queryset = Task.objects.select_related(*related)
-    task = queryset.filter(pk=task_id).first() if is_valid_id(task_id) else None
+    task = _task_lookup(related).first(task_id) if is_valid_id(task_id) else None
     if task is None:
         raise NotFound("Task not found.")
     task.project.viewer_role = role_require(user=user, project_id=task.project_id, operation=operation)
     if for_update:
         project = task.project
-        task = queryset.select_for_update(of=("self",)).get(pk=task_id)
+        task = Task.objects.select_related(*related).select_for_update(of=("self",)).get(pk=task_id)
         task.project = project
     return task
 
 
 def assignment_require(*, user: User, assignment_id: str, operation: str) -> Assignment:
-    row = Assignment.objects.filter(pk=assignment_id).values("task_id").first() if is_valid_id(assignment_id) else None
+    row = _ASSIGNMENT_TASK.first(assignment_id) if is_valid_id(assignment_id) else None
     if row is None:
         raise NotFound("Assignment not found.")
     task = task_require(user=user, task_id=row["task_id"], operation=operation)
-    assignment = Assignment.objects.select_related("annotator").get(pk=assignment_id)
+    assignment = _ASSIGNMENT.first(assignment_id)
+    if assignment is None:  # deleted in between
+        raise NotFound("Assignment not found.")
     assignment.task = task
     return assignment
 

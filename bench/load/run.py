@@ -6,8 +6,9 @@
    its public schema is dropped and migrated afresh) and seeds it: a project, a dataset of
    LOAD_ITEMS manifest items, LOAD_ANNOTATORS annotators, LOAD_REVIEWERS reviewers and a
    manager, each with an API key;
-2. starts LOAD_WEB_WORKERS server processes (`manage.py serve`, 1 by default as the tasks bench)
-   and a Celery worker process, on PostgreSQL and LOAD_REDIS_URL (default redis://127.0.0.1:6379/10);
+2. starts LOAD_WEB_WORKERS server processes (`manage.py serve`; by default one per core, as a
+   deployment on this machine would run them: one process is one core, the GIL) and a Celery
+   worker process, on PostgreSQL and LOAD_REDIS_URL (default redis://127.0.0.1:6379/10);
    creates, over the API, a pulling annotation task over every item and a QA task on it
    shared by the reviewers;
 3. runs locust headless for LOAD_SECONDS (default 300) with bench/load/locustfile.py, sampling the
@@ -45,7 +46,7 @@ PORT = 8772
 DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/load")
 REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/10")
 SECONDS = int(os.environ.get("LOAD_SECONDS", "300"))
-WEB_WORKERS = int(os.environ.get("LOAD_WEB_WORKERS", "1"))
+WEB_WORKERS = int(os.environ.get("LOAD_WEB_WORKERS", str(os.cpu_count() or 1)))
 ITEMS = int(os.environ.get("LOAD_ITEMS", "6000"))
 ANNOTATORS = int(os.environ.get("LOAD_ANNOTATORS", "50"))
 REVIEWERS = int(os.environ.get("LOAD_REVIEWERS", "5"))

@@ -1,0 +1,87 @@
+"""Hot lookups whose SQL is compiled once per process and database, then run with new values.
+
+Django compiles a queryset to SQL on every run. For the lookups nearly every request makes
+(an API key with its user; an item with its dataset, project and people; a task with its
+project) the compiling cost more CPU than PostgreSQL spent running the prepared statement:
+~1 ms for the item's eight-table join against ~0.1 ms. A CompiledLookup builds its queryset
+once with stand-in values, keeps the SQL with the places of those values among its
+parameters, and on each call runs that SQL with the real values through Django's own
+row-to-model code (the queryset's ModelIterable and the compiler's converters), so the objects
+are the ones the queryset would have given: its fields, select_related caches and all.
+
+The build function must give every value to the queryset unchanged (a filter on a text
+column), and its shape must not depend on the values. Compiling checks the first: each
+stand-in must appear once among the compiled parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiler: SQLCompiler  # set up by as_sql(): its select, klass_info and column map
+    sql: str
+    params: tuple[Any, ...]  # the constant parameters, with None where a value goes
+    slots: tuple[tuple[int, int], ...]  # (parameter index, value index)
+
+
+class CompiledLookup:
+    """`CompiledLookup(lambda item_id: Item.objects.select_related(...).filter(pk=item_id)[:1])`;
+    `.first(item_id)` is the model or None, `.rows(...)` every model."""
+
+    def __init__(self, build: Callable[..., QuerySet]):
+        self._build = build
+        self._compiled: dict[str, _Compiled] = {}  # by database alias (one vendor each)
+
+    def rows(self, *values: str) -> list[Model]:
+        if not all(isinstance(value, str) for value in values):
+            raise TypeError("A compiled lookup takes text values (ids) only.")
+        queryset = self._build(*values)
+        alias = queryset.db
+        connection = connections[alias]
+        if queryset.query.select_for_update and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            compiled = self._compiled[alias] = self._compile(alias, len(values))
+        params = list(compiled.params)
+        for param_index, value_index in compiled.slots:
+            params[param_index] = values[value_index]
+        replay = copy.copy(compiled.compiler)
+        replay.query, replay.connection = queryset.query, connection
+        replay.as_sql = lambda *_args, **_kwargs: (compiled.sql, tuple(params))
+        # Only this call's own query is patched, and it is iterated at once: ModelIterable asks
+        # it for a compiler, and gets the one that runs the kept SQL.
+        queryset.query.get_compiler = lambda *_args, **_kwargs: replay
+        return list(queryset)
+
+    def first(self, *values: str) -> Model | None:
+        rows = self.rows(*values)
+        return rows[0] if rows else None
+
+    def _compile(self, alias: str, count: int) -> _Compiled:
+        stand_ins = [f"compiled-lookup-{secrets.token_hex(8)}-{n}" for n in range(count)]
+        query = self._build(*stand_ins).query
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        slots = []
+        for value_index, stand_in in enumerate(stand_ins):
+            places = [n for n, param in enumerate(params) if isinstance(param, str) and param == stand_in]
+            if len(places) != 1:
+                raise ValueError(
+                    f"A compiled lookup's value {value_index} reached its SQL {len(places)} times, not once."
+                )
+            slots.append((places[0], value_index))
+        constants = tuple(None if any(n == place for place, _ in slots) else p for n, p in enumerate(params))
+        return _Compiled(compiler=compiler, sql=sql, params=constants, slots=tuple(slots))
