@@ -7,15 +7,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings")
 django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.conf import settings
 from django.urls import path
 
 from annotator.accounts.ws_auth import WebsocketAuthStack
 from annotator.core.consumers import EventsConsumer
-from annotator.core.heap import heap_keep_flat
 from annotator.core.sync_http import SyncHttpApp
-
-heap_keep_flat(arenas=settings.HEAP_ARENAS, trim_seconds=settings.HEAP_TRIM_SECONDS)
 
 websocket_urlpatterns = [path("ws/", EventsConsumer.as_asgi())]
 

@@ -169,10 +169,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # download holds one while it is written out. Fewer than the connection pool's size, so the
 # worker and the event sender always find a connection.
 HTTP_THREADS = env_int("HTTP_THREADS", 16)
-# Each server process caps its malloc arenas and hands freed heap pages back to the system
-# every HEAP_TRIM_SECONDS (core/heap.py; glibc only; 0 turns it off).
-HEAP_ARENAS = env_int("HEAP_ARENAS", 2)
-HEAP_TRIM_SECONDS = env_int("HEAP_TRIM_SECONDS", 30)
 
 # --- redis: channel layer, broker, cache ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
