@@ -266,10 +266,10 @@ def assignment_queue(*, user: User, assignment_id: str, page: int, page_size: in
         raise Forbidden("Only its annotator and the task's managers read an assignment's queue.")
     open_items = _open_items(assignment)
     counts = open_items.aggregate(total=Count("id"), reopened=Count("id", filter=Q(reopened_at__isnull=False)))
-    rows = page_of(
+    queue_page = page_of(
         _with_items(_ordered(open_items)), page=page, page_size=page_size, count=lambda _queryset: counts["total"]
     )
-    return rows, counts["reopened"]
+    return queue_page, counts["reopened"]
 
 
 def assignment_next(*, user: User, task_id: str) -> TaskItem | None:
