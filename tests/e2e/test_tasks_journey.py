@@ -202,7 +202,8 @@ def test_create_pull_complete_review_fix_and_approve(team, browse, screenshot_di
 
     # Ann, on her next item, sees the item come back, opens it and finds the issue highlighted.
     sent_back = ann.get_by_role("button", name=re.compile("^Open the item sent back by review"))
-    expect(sent_back).to_be_visible()
+    expect(sent_back).to_have_text("1 sent back to you: open")  # the queue's reopenedCount
+    ann.screenshot(path=str(screenshot_dir / "tasks-studio-sent-back-button.png"))
     sent_back.click()
     expect(ann.locator("#studio")).to_have_attribute("data-item-id", first)
     expect(ann.get_by_text("Sent back: 1 issue")).to_be_visible()
