@@ -87,8 +87,11 @@ def test_roles_without_dataset_create_cannot_clone(client_for, members, source, 
 
 def test_a_stranger_cannot_clone_or_read_the_command(client_for, members, source, celery_worker):
     assert clone(client_for(members["stranger"]), source).status_code == 404
-    command_id = clone(client_for(members["owner"]), source).json()["id"]
+    owner = client_for(members["owner"])
+    command_id = clone(owner, source).json()["id"]
     assert client_for(members["stranger"]).get(f"/api/v1/commands/{command_id}").status_code == 404
+    # the clone's job ends before the test does: left running, it raced the teardown's TRUNCATE
+    assert command_finished(owner, command_id)["status"] == "success"
 
 
 def test_a_bad_filter_is_400_and_creates_nothing(client_for, members, source):
