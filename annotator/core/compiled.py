@@ -83,5 +83,6 @@ class CompiledLookup:
                     f"A compiled lookup's value {value_index} reached its SQL {len(places)} times, not once."
                 )
             slots.append((places[0], value_index))
-        constants = tuple(None if any(n == place for place, _ in slots) else p for n, p in enumerate(params))
+        value_places = {place for place, _value_index in slots}
+        constants = tuple(None if n in value_places else param for n, param in enumerate(params))
         return _Compiled(compiler=compiler, sql=sql, params=constants, slots=tuple(slots))

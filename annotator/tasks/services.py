@@ -5,6 +5,7 @@ Item statuses, the pull queue and the review loop are in queue.py.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -58,18 +59,12 @@ TASK_WORK_RELATED = ("dataset", "project")  # what pulling and item statuses rea
 
 # Every task route reads the task this way, with one of a few `related` sets: each compiled
 # once (core/compiled.py).
-_TASK_LOOKUPS: dict[tuple[str, ...], CompiledLookup] = {}
-
-
+@functools.cache
 def _task_lookup(related: tuple[str, ...]) -> CompiledLookup:
-    lookup = _TASK_LOOKUPS.get(related)
-    if lookup is None:
-        queryset = Task.objects.select_related(*related)
-        lookup = _TASK_LOOKUPS[related] = CompiledLookup(lambda task_id: queryset.filter(pk=task_id)[:1])
-    return lookup
+    queryset = Task.objects.select_related(*related)
+    return CompiledLookup(lambda task_id: queryset.filter(pk=task_id)[:1])
 
 
-_ASSIGNMENT_TASK = CompiledLookup(lambda assignment_id: Assignment.objects.filter(pk=assignment_id).values("task_id"))
 _ASSIGNMENT = CompiledLookup(
     lambda assignment_id: Assignment.objects.select_related("annotator").filter(pk=assignment_id)
 )
@@ -96,14 +91,12 @@ def task_require(
 
 
 def assignment_require(*, user: User, assignment_id: str, operation: str) -> Assignment:
-    row = _ASSIGNMENT_TASK.first(assignment_id) if is_valid_id(assignment_id) else None
-    if row is None:
+    """The assignment (with its annotator and task) if `user` may perform `operation` in the
+    task's project; 404 for strangers and unknown ids."""
+    assignment = _ASSIGNMENT.first(assignment_id) if is_valid_id(assignment_id) else None
+    if assignment is None:
         raise NotFound("Assignment not found.")
-    task = task_require(user=user, task_id=row["task_id"], operation=operation)
-    assignment = _ASSIGNMENT.first(assignment_id)
-    if assignment is None:  # deleted in between
-        raise NotFound("Assignment not found.")
-    assignment.task = task
+    assignment.task = task_require(user=user, task_id=assignment.task_id, operation=operation)
     return assignment
 
 

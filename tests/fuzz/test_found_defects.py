@@ -1,14 +1,19 @@
 """What the fuzz test found in the API's behaviour, pinned down: each bad input is a clear 400 and
 changes nothing (docs/NOTES.md, Fuzzing)."""
 
+import io
+
 import pytest
+import yaml
 from rest_framework.test import APIClient
 
 from annotator.accounts.models import Project
 from annotator.annotations.models import Annotation
+from annotator.datasets import services as datasets
 from annotator.tasks.models import Assignment, TaskItem
 from tests.conftest import bearer_client
 from tests.fuzz.test_api_fuzz import seed
+from tests.images import png
 
 pytestmark = pytest.mark.django_db
 
@@ -95,13 +100,6 @@ def test_a_nul_character_in_the_url_is_a_400_not_a_database_error(demo):
 def test_the_schema_documents_the_bodies_the_server_takes(client, members, client_for, media_root):
     """Two schema-violating requests the server rightly accepts: dtlpy's list of annotations (the
     schema said object) and an empty upload description (the schema said at least one character)."""
-    import io
-
-    import yaml
-
-    from annotator.datasets import services as datasets
-    from tests.images import png
-
     schema = yaml.safe_load(client.get("/api/schema/").content)
     create = schema["paths"]["/api/v1/items/{item_id}/annotations"]["post"]["requestBody"]["content"]
     assert {"type": "array", "items": {"type": "object", "additionalProperties": {}}} in (
