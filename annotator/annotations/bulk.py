@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from annotator.annotations.models import Annotation, AnnotationChange
+from annotator.datasets.models import Item
 
 ANNOTATION_COLUMNS = (
     "id",
@@ -34,6 +35,16 @@ ANNOTATION_COLUMNS = (
     "updated_at",
 )
 CHANGE_COLUMNS = ("annotation_id", "item_id", "action", "version", "before", "after", "actor_id", "at")
+# Each column's array type for PostgreSQL's unnest (write_item_annotations); JSON goes as text.
+_ARRAY_TYPES = {
+    **dict.fromkeys(
+        ("id", "item_id", "dataset_id", "type", "label", "description", "creator_id", "updated_by_id"), "text[]"
+    ),
+    **dict.fromkeys(("annotation_id", "action", "actor_id"), "text[]"),
+    **dict.fromkeys(("coordinates", "metadata", "before", "after"), "text[]::jsonb[]"),
+    "version": "integer[]",
+    **dict.fromkeys(("created_at", "updated_at", "at"), "timestamptz[]"),
+}
 
 
 @dataclass(slots=True)
@@ -79,6 +90,10 @@ def _timestamp(value: Any) -> Any:
 
 def insert_annotation_rows(annotations: Sequence[NewAnnotation | Annotation]) -> None:
     """Insert the annotations as they are (their version and times when set, else 1 and now)."""
+    _insert(Annotation._meta.db_table, ANNOTATION_COLUMNS, _annotation_rows(annotations))
+
+
+def _annotation_rows(annotations: Sequence[NewAnnotation | Annotation]) -> list[tuple]:
     now = _timestamp(timezone.now())
     rows = []
     for a in annotations:
@@ -101,13 +116,12 @@ def insert_annotation_rows(annotations: Sequence[NewAnnotation | Annotation]) ->
                 _timestamp(updated) if updated else now,
             )
         )
-    _insert(Annotation._meta.db_table, ANNOTATION_COLUMNS, rows)
+    return rows
 
 
-def insert_change_rows(changes: Sequence[AnnotationChange]) -> None:
-    """Insert history rows (their `at` is now)."""
+def _change_rows(changes: Sequence[AnnotationChange]) -> list[tuple]:
     at = _timestamp(timezone.now())
-    rows = [
+    return [
         (
             c.annotation_id,
             c.item_id,
@@ -120,7 +134,55 @@ def insert_change_rows(changes: Sequence[AnnotationChange]) -> None:
         )
         for c in changes
     ]
-    _insert(AnnotationChange._meta.db_table, CHANGE_COLUMNS, rows)
+
+
+def write_item_annotations(
+    *,
+    annotations: Sequence[Annotation],
+    changes: Sequence[AnnotationChange],
+    item_counts: tuple[str, int, bool] | None,
+) -> None:
+    """A request's writes to one item, whose row the caller has locked: insert its new
+    `annotations` (as they are) and the history rows, and set the item's
+    `(item id, annotationsCount, annotated)` with its updatedAt when given.
+
+    On PostgreSQL that is one statement, one round trip: each insert reads its rows from
+    arrays (`unnest`), one array a column, so the statement's text is the same for any
+    number of rows and stays prepared; the item's UPDATE is its main statement. (Two COPYs
+    and an ORM update took eight round trips and ~10% of a save's CPU.) The arrays go in
+    binary (`%b`): in text, psycopg escapes every quote of every JSON value with a regular
+    expression, which cost more than the round trips saved. On SQLite, one executemany per
+    table and an UPDATE."""
+    parts = []
+    if annotations:
+        parts.append((Annotation._meta.db_table, ANNOTATION_COLUMNS, _annotation_rows(annotations)))
+    if changes:
+        parts.append((AnnotationChange._meta.db_table, CHANGE_COLUMNS, _change_rows(changes)))
+    item_update, item_params = "", []
+    if item_counts is not None:
+        item_id, count, annotated = item_counts
+        item_update = (
+            f"UPDATE {Item._meta.db_table} SET annotations_count = %s, annotated = %s, updated_at = %s WHERE id = %s"
+        )
+        item_params = [count, annotated, _timestamp(timezone.now()), item_id]
+    if connection.vendor != "postgresql":
+        for table, columns, rows in parts:
+            _insert(table, columns, rows)
+        if item_update:
+            with connection.cursor() as cursor:
+                cursor.execute(item_update, item_params)
+        return
+    if not parts and not item_update:
+        return
+    inserts, params = [], []
+    for table, columns, rows in parts:
+        arrays = ", ".join(f"%b::{_ARRAY_TYPES[column]}" for column in columns)
+        inserts.append(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})")
+        params.extend(list(values) for values in zip(*rows, strict=True))
+    main = item_update or inserts.pop()
+    ctes = ", ".join(f"written_{n} AS ({insert})" for n, insert in enumerate(inserts))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {ctes} {main}" if ctes else main, params + item_params)
 
 
 def insert_annotations(annotations: Sequence[NewAnnotation | Annotation], *, actor_id: int | None) -> None:

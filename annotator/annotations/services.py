@@ -22,7 +22,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotator.accounts.models import User
-from annotator.annotations.bulk import NewAnnotation, insert_annotation_rows, insert_annotations, insert_change_rows
+from annotator.annotations.bulk import (
+    NewAnnotation,
+    insert_annotation_rows,
+    insert_annotations,
+    write_item_annotations,
+)
 from annotator.annotations.geometry import BINARY, NOTE, TYPES, bounds, clean_coordinates
 from annotator.annotations.masks import Mask, mask_decode, mask_encode, mask_from_data_url
 from annotator.annotations.models import Annotation, AnnotationChange
@@ -243,9 +248,13 @@ def _flush(ctx: WriteContext) -> None:
     """Insert the annotations created so far, in one statement."""
     if ctx.pending:
         insert_annotation_rows(ctx.pending)
-        for annotation in ctx.pending:  # saved now: a later save() of one must UPDATE it
-            annotation._state.adding, annotation._state.db = False, "default"
-        ctx.pending = []
+        _saved(ctx)
+
+
+def _saved(ctx: WriteContext) -> None:
+    for annotation in ctx.pending:  # saved now: a later save() of one must UPDATE it
+        annotation._state.adding, annotation._state.db = False, "default"
+    ctx.pending = []
 
 
 def _locked_annotation(ctx: WriteContext, annotation_id: Any, where: str) -> Annotation:
@@ -342,27 +351,26 @@ def annotation_write_delete(ctx: WriteContext, annotation: Annotation, version: 
 
 def annotations_write_finish(ctx: WriteContext) -> None:
     """Write history, fix the item's counts, reopen the item on an issue, announce after commit."""
-    _flush(ctx)
-    insert_change_rows(ctx.changes)
+    item = ctx.item
+    count = item.annotations_count + len(ctx.created) - len(ctx.deleted)
+    was_annotated, annotated = item.annotated, count > 0
+    changed = count != item.annotations_count
+    write_item_annotations(
+        annotations=ctx.pending, changes=ctx.changes, item_counts=(item.id, count, annotated) if changed else None
+    )
+    _saved(ctx)
+    item.annotations_count, item.annotated = count, annotated
+    # No items_version bump: it took a lock on the dataset's row until commit, which queued
+    # every save in the dataset behind one another. Item queries that filter on what this
+    # changes (annotated, annotationsCount, updatedAt) are counted afresh instead (volatile
+    # fields, core/dql/resources.py).
+    if annotated != was_annotated:
+        step = 1 if annotated else -1
+        Dataset.objects.filter(pk=item.dataset_id).update(annotated_count=F("annotated_count") + step)
     if ctx.issue_raised:
         from annotator.tasks.queue import item_reopen_for_issue  # tasks build on annotations
 
         item_reopen_for_issue(user=ctx.user, item_id=ctx.item.id)
-    delta = len(ctx.created) - len(ctx.deleted)
-    if delta:
-        item = ctx.item
-        count = item.annotations_count + delta
-        was_annotated, annotated = item.annotated, count > 0
-        Item.objects.filter(pk=item.pk).update(annotations_count=count, annotated=annotated, updated_at=timezone.now())
-        item.annotations_count, item.annotated = count, annotated
-        # No items_version bump: it took a lock on the dataset's row until commit, which queued
-        # every save in the dataset behind one another. Item queries that filter on what this
-        # changes (annotated, annotationsCount, updatedAt) are counted afresh instead (volatile
-        # fields, core/dql/resources.py).
-        if annotated != was_annotated:
-            Dataset.objects.filter(pk=item.dataset_id).update(
-                annotated_count=F("annotated_count") + (1 if annotated else -1)
-            )
     if ctx.created or ctx.updated or ctx.deleted:
         colors = ctx.rules.colors
         broadcast(

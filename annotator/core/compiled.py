@@ -1,4 +1,4 @@
-"""Hot lookups whose SQL is compiled once per process and database, then run with new values.
+"""Hot lookups whose SQL is compiled once per process, then run with new values.
 
 Django compiles a queryset to SQL on every run. For the lookups nearly every request makes
 (an API key with its user; an item with its dataset, project and people; a task with its
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,50 +31,74 @@ from django.db.transaction import TransactionManagementError
 
 @dataclass(frozen=True)
 class _Compiled:
+    model: type[Model]
+    alias: str  # the database the queryset reads from
+    locking: bool  # select_for_update: only inside a transaction
     compiler: SQLCompiler  # set up by as_sql(): its select, klass_info and column map
     sql: str
     params: tuple[Any, ...]  # the constant parameters, with None where a value goes
     slots: tuple[tuple[int, int], ...]  # (parameter index, value index)
 
 
+class _ReplayQuery:
+    """Stands in for a queryset's query: ModelIterable only asks it for its compiler."""
+
+    __slots__ = ("compiler",)
+
+    def __init__(self, compiler: SQLCompiler):
+        self.compiler = compiler
+
+    def get_compiler(self, *_args, **_kwargs) -> SQLCompiler:
+        return self.compiler
+
+
 class CompiledLookup:
     """`CompiledLookup(lambda item_id: Item.objects.select_related(...).filter(pk=item_id)[:1])`;
-    `.first(item_id)` is the model or None, `.rows(...)` every model."""
+    `.first(item_id)` is the model or None, `.rows(...)` every model.
+
+    The queryset is built once, on the first call; each call after that runs its SQL and
+    builds the models, nothing else (building the queryset, its filters and joins, cost as
+    much again as compiling it)."""
 
     def __init__(self, build: Callable[..., QuerySet]):
         self._build = build
-        self._compiled: dict[str, _Compiled] = {}  # by database alias (one vendor each)
+        self._compiled: _Compiled | None = None
+        # Each thread's connection gets its own converters: they are bound to its operations.
+        self._converters: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
     def rows(self, *values: str) -> list[Model]:
         if not all(isinstance(value, str) for value in values):
             raise TypeError("A compiled lookup takes text values (ids) only.")
-        queryset = self._build(*values)
-        alias = queryset.db
-        connection = connections[alias]
-        if queryset.query.select_for_update and connection.get_autocommit():
+        compiled = self._compiled or self._compile(len(values))
+        connection = connections[compiled.alias]
+        if compiled.locking and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        compiled = self._compiled.get(alias)
-        if compiled is None:
-            compiled = self._compiled[alias] = self._compile(alias, len(values))
         params = list(compiled.params)
         for param_index, value_index in compiled.slots:
             params[param_index] = values[value_index]
+        converters = self._converters.get(connection)
+        if converters is None:
+            compiler = copy.copy(compiled.compiler)
+            compiler.connection = connection
+            converters = self._converters[connection] = compiler.get_converters(
+                [column[0] for column in compiler.select[0 : compiler.col_count]]
+            )
         replay = copy.copy(compiled.compiler)
-        replay.query, replay.connection = queryset.query, connection
+        replay.connection = connection
         replay.as_sql = lambda *_args, **_kwargs: (compiled.sql, tuple(params))
-        # Only this call's own query is patched, and it is iterated at once: ModelIterable asks
-        # it for a compiler, and gets the one that runs the kept SQL.
-        queryset.query.get_compiler = lambda *_args, **_kwargs: replay
-        return list(queryset)
+        replay.get_converters = lambda _expressions: converters
+        # ModelIterable asks the query for a compiler, and gets the one that runs the kept SQL.
+        return list(QuerySet(model=compiled.model, query=_ReplayQuery(replay), using=compiled.alias))
 
     def first(self, *values: str) -> Model | None:
         rows = self.rows(*values)
         return rows[0] if rows else None
 
-    def _compile(self, alias: str, count: int) -> _Compiled:
+    def _compile(self, count: int) -> _Compiled:
         stand_ins = [f"compiled-lookup-{secrets.token_hex(8)}-{n}" for n in range(count)]
-        query = self._build(*stand_ins).query
-        compiler = query.get_compiler(using=alias)
+        queryset = self._build(*stand_ins)
+        alias = queryset.db
+        compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         slots = []
         for value_index, stand_in in enumerate(stand_ins):
@@ -85,4 +110,13 @@ class CompiledLookup:
             slots.append((places[0], value_index))
         value_places = {place for place, _value_index in slots}
         constants = tuple(None if n in value_places else param for n, param in enumerate(params))
-        return _Compiled(compiler=compiler, sql=sql, params=constants, slots=tuple(slots))
+        self._compiled = _Compiled(
+            model=queryset.model,
+            alias=alias,
+            locking=bool(queryset.query.select_for_update),
+            compiler=compiler,
+            sql=sql,
+            params=constants,
+            slots=tuple(slots),
+        )
+        return self._compiled
