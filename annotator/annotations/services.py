@@ -69,6 +69,7 @@ class WriteContext:
     deleted: list[str] = field(default_factory=list)
     pending: list[Annotation] = field(default_factory=list)  # created, inserted together by _flush
     issue_raised: bool = False  # a status became "issue": the item reopens in its tasks
+    event_json: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id, as announced (masks in RLE)
 
     def require(self, operation: str) -> None:
         if not role_allows(self.role, operation):
@@ -373,13 +374,15 @@ def annotations_write_finish(ctx: WriteContext) -> None:
         item_reopen_for_issue(user=ctx.user, item_id=ctx.item.id)
     if ctx.created or ctx.updated or ctx.deleted:
         colors = ctx.rules.colors
+        for annotation in (*ctx.created, *ctx.updated):
+            ctx.event_json[annotation.id] = annotation_json(annotation, mask_format="rle", colors=colors)
         broadcast(
             item_group(ctx.item.id),
             "annotations.changed",
             {
                 "itemId": ctx.item.id,
-                "created": [annotation_json(a, mask_format="rle", colors=colors) for a in ctx.created],
-                "updated": [annotation_json(a, mask_format="rle", colors=colors) for a in ctx.updated],
+                "created": [ctx.event_json[a.id] for a in ctx.created],
+                "updated": [ctx.event_json[a.id] for a in ctx.updated],
                 "deleted": list(ctx.deleted),
                 "annotationsCount": ctx.item.annotations_count,
             },

@@ -120,24 +120,33 @@ class SyncHttpApp:
                 [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers],
             ]
 
-        def push(message: dict) -> None:
-            asyncio.run_coroutine_threadsafe(send(message), loop).result()
+        def push(*messages: dict) -> None:
+            asyncio.run_coroutine_threadsafe(_send_all(send, messages), loop).result()
 
         response = self.handler(wsgi_environ(scope, body, size), start_response)
         try:
             status, headers = status_and_headers
-            push({"type": "http.response.start", "status": status, "headers": headers})
+            # The start goes out with the first chunk of the body, and the last chunk is held
+            # back to go out with more_body False: a response of one chunk (any API answer)
+            # crosses to the event loop once.
+            held = [{"type": "http.response.start", "status": status, "headers": headers}]
             pending = b""
-            for chunk in response:  # one chunk held back, so that the last goes out with more_body False
+            for chunk in response:
                 if gone.is_set():
                     return
                 if chunk:
                     if pending:
-                        push({"type": "http.response.body", "body": pending, "more_body": True})
+                        push(*held, {"type": "http.response.body", "body": pending, "more_body": True})
+                        held = []
                     pending = chunk
-            push({"type": "http.response.body", "body": pending, "more_body": False})
+            push(*held, {"type": "http.response.body", "body": pending, "more_body": False})
         finally:
             response.close()  # Django's request_finished: this thread's database connections go back
+
+
+async def _send_all(send, messages: tuple[dict, ...]) -> None:
+    for message in messages:
+        await send(message)
 
 
 async def _watch_for_disconnect(receive, gone: threading.Event) -> None:

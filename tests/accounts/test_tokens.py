@@ -1,6 +1,8 @@
 """POST /token (login and refresh), bearer API keys, and every way a token can be bad."""
 
+import time
 from datetime import timedelta
+from unittest import mock
 
 import jwt
 import pytest
@@ -288,3 +290,31 @@ def test_users_cannot_revoke_someone_elses_key(client_for, user):
     assert response.status_code == 404
     record.refresh_from_db()
     assert record.revoked_at is None
+
+
+def test_a_key_that_worked_is_refused_once_it_expires(anon_api, user):
+    # given: a key that has authenticated (its checked claims are kept for the next request)
+    record = ApiToken.objects.create(user=user, kind="api_key", name="k", expires_at=timezone.now() + timedelta(days=1))
+    token = forged(user, record.id, exp_delta=timedelta(seconds=30))
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert anon_api.get(ME_URL).status_code == 200
+
+    # when: its exp passes
+    later = time.time() + 31
+    with mock.patch("annotator.accounts.tokens.time.time", return_value=later):
+        response = anon_api.get(ME_URL)
+
+    # then
+    assert response.status_code == 401
+    assert response.json()["message"] == "Token has expired."
+
+
+def test_a_key_signed_with_a_replaced_signing_key_is_refused(anon_api, user, settings):
+    record = ApiToken.objects.create(user=user, kind="api_key", name="k", expires_at=timezone.now() + timedelta(days=1))
+    token = forged(user, record.id)
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert anon_api.get(ME_URL).status_code == 200
+
+    settings.JWT_SIGNING_KEY = "a-new-signing-key-" * 4
+
+    assert anon_api.get(ME_URL).status_code == 401

@@ -198,6 +198,28 @@ def test_a_mask_round_trips_pixel_exactly(members, client_for, item):
     assert as_rle["coordinates"] == stored
 
 
+@pytest.mark.parametrize("mask_format", ["png", "rle"])
+def test_a_batch_save_answers_masks_in_the_format_asked_for(mask_format, members, client_for, item):
+    mask = np.zeros((HEIGHT, WIDTH), bool)
+    mask[3:7, 2:9] = True
+    client = client_for(members["owner"])
+
+    response = client.post(
+        f"/api/v1/items/{item.id}/annotations/batch?maskFormat={mask_format}",
+        {"create": [{"type": "binary", "label": "road", "coordinates": mask_png(mask)}, box()]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    made_mask, made_box = response.json()["created"]
+    stored = Annotation.objects.get(pk=made_mask["id"]).coordinates
+    if mask_format == "png":
+        assert (mask_from(made_mask["coordinates"]) == mask).all()
+    else:
+        assert made_mask["coordinates"] == stored
+    assert made_box["coordinates"] == Annotation.objects.get(pk=made_box["id"]).coordinates
+
+
 def test_masks_come_back_in_the_label_colour(members, client_for, item):
     import base64
     import io
