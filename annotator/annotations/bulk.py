@@ -63,6 +63,20 @@ class NewAnnotation:
     updated_by_id: int | None
 
 
+@dataclass(slots=True)
+class ChangeRow:
+    """A history row about to be inserted (an AnnotationChange instance cost a save ~4% of its
+    CPU, most of it in setting the actor relation)."""
+
+    annotation_id: str
+    item_id: str
+    action: str
+    version: int
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    actor_id: str | None
+
+
 def _json(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
@@ -119,7 +133,7 @@ def _annotation_rows(annotations: Sequence[NewAnnotation | Annotation]) -> list[
     return rows
 
 
-def _change_rows(changes: Sequence[AnnotationChange]) -> list[tuple]:
+def _change_rows(changes: Sequence[ChangeRow]) -> list[tuple]:
     at = _timestamp(timezone.now())
     return [
         (
@@ -139,7 +153,7 @@ def _change_rows(changes: Sequence[AnnotationChange]) -> list[tuple]:
 def write_item_annotations(
     *,
     annotations: Sequence[Annotation],
-    changes: Sequence[AnnotationChange],
+    changes: Sequence[ChangeRow],
     item_counts: tuple[str, int, bool] | None,
 ) -> None:
     """A request's writes to one item, whose row the caller has locked: insert its new

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from annotator.accounts.models import User
 from annotator.annotations.bulk import (
+    ChangeRow,
     NewAnnotation,
     insert_annotation_rows,
     insert_annotations,
@@ -63,7 +64,7 @@ class WriteContext:
     role: str
     system: bool = True  # may the request change metadata.system (PUT needs ?system=true)
     strict_bounds: bool = False  # refuse points outside the image instead of clamping (imports)
-    changes: list[AnnotationChange] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
     created: list[Annotation] = field(default_factory=list)
     updated: list[Annotation] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -77,7 +78,7 @@ class WriteContext:
 
 
 def _context(*, user: User, item_id: str, operation: str, system: bool = True) -> WriteContext:
-    item = item_require(user=user, item_id=item_id, operation=operation, for_update=True)
+    item = item_require(user=user, item_id=item_id, operation=operation, for_update=True, people=False)
     if item.type != Item.Type.FILE:
         raise BadRequest("Folders cannot be annotated.")
     return WriteContext(
@@ -199,17 +200,7 @@ def _clean(ctx: WriteContext, raw: dict[str, Any], where: str, own_id: str | Non
 
 # --- the writes, inside a locked item ------------------------------------------------------------
 def _record(ctx: WriteContext, action: str, annotation_id: str, version: int, before, after) -> None:
-    ctx.changes.append(
-        AnnotationChange(
-            annotation_id=annotation_id,
-            item_id=ctx.item.id,
-            action=action,
-            version=version,
-            before=before,
-            after=after,
-            actor=ctx.user,
-        )
-    )
+    ctx.changes.append(ChangeRow(annotation_id, ctx.item.id, action, version, before, after, ctx.user.id))
 
 
 def _create(ctx: WriteContext, raw: Any, where: str, *, action: str = AnnotationChange.Action.CREATED) -> Annotation:

@@ -344,10 +344,9 @@ def _clear_annotations(item: Item, user: User) -> None:
     annotations_clear(user=user, item=item)
 
 
-def _item_with_context(*, for_update: bool):
-    queryset = Item.objects.select_related(
-        "creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator"
-    )
+def _item_with_context(*, for_update: bool, people: bool = True):
+    related = ("creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator")
+    queryset = Item.objects.select_related(*related) if people else Item.objects.select_related("dataset__project")
     if for_update:
         queryset = queryset.select_for_update(of=("self",))  # the joined rows stay unlocked
     return CompiledLookup(lambda item_id: queryset.filter(pk=item_id)[:1])
@@ -356,16 +355,21 @@ def _item_with_context(*, for_update: bool):
 # Nearly every item route reads the item this way: compiled once (core/compiled.py).
 _ITEM = _item_with_context(for_update=False)
 _ITEM_LOCKED = _item_with_context(for_update=True)
+# Writes that never answer with the item's JSON (annotation saves) skip its people and blob.
+_ITEM_LOCKED_BARE = _item_with_context(for_update=True, people=False)
 
 
-def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
+def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False, people: bool = True) -> Item:
     """The item (with its dataset and project) if `user` may perform `operation` on it; 404 for
     non-members and unknown ids. Two queries (item with dataset and project, then the role, which
     the API's access gate has usually read already). `for_update` locks the item's row in the
     same query on PostgreSQL (the lock is released at once when the check fails: the 404 or 403
     rolls the transaction back). SQLite has no row locks: its writers are serialised by the
-    write transaction itself."""
-    lookup = _ITEM_LOCKED if for_update and connection.features.has_select_for_update else _ITEM
+    write transaction itself. `people=False` (with `for_update`) reads only the item, its
+    dataset and its project: reaching the item's or dataset's creator, updater or blob is then
+    a query each."""
+    locking = for_update and connection.features.has_select_for_update
+    lookup = (_ITEM_LOCKED if people else _ITEM_LOCKED_BARE) if locking else _ITEM
     item = lookup.first(item_id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
