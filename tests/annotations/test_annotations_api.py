@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from annotator.annotations.models import Annotation
+from annotator.annotations.models import Annotation, AnnotationChange
 from annotator.datasets.models import Dataset, Item
 from tests.annotations.conftest import HEIGHT, WIDTH, box, mask_from, mask_png
 
@@ -196,6 +196,26 @@ def test_a_mask_round_trips_pixel_exactly(members, client_for, item):
     assert stored["bbox"] == [cols.min(), rows.min(), cols.max(), rows.max()]
     as_rle = client.get(f"/api/v1/annotations/{made['id']}?maskFormat=rle").json()
     assert as_rle["coordinates"] == stored
+
+
+def test_a_batch_save_stores_its_json_exactly(members, client_for, item):
+    # values JSON allows that a fast encoder may not: integers beyond 64 bits, any text
+    user_metadata = {"big": 2**70, "negative": -(2**65), "text": 'naïve "quoted" \\ 猫 \n', "nested": [{"a": None}]}
+    client = client_for(members["owner"])
+
+    response = client.post(
+        f"/api/v1/items/{item.id}/annotations/batch",
+        {"create": [{**box(), "metadata": {"user": user_metadata}, "description": "d\u00e9j\u00e0 'vu'"}]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    made = response.json()["created"][0]
+    stored = Annotation.objects.get(pk=made["id"])
+    assert stored.metadata["user"] == user_metadata and stored.description == "déjà 'vu'"
+    assert client.get(f"/api/v1/annotations/{made['id']}").json()["metadata"]["user"] == user_metadata
+    (change,) = AnnotationChange.objects.filter(annotation_id=made["id"])
+    assert change.before is None and change.after["metadata"]["user"] == user_metadata
 
 
 @pytest.mark.parametrize("mask_format", ["png", "rle"])
