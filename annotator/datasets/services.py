@@ -36,14 +36,16 @@ def _clean_dataset_name(name: str) -> str:
     return name
 
 
+# Nearly every dataset route reads the dataset this way: compiled once (core/compiled.py).
+_DATASET = CompiledLookup(
+    lambda dataset_id: Dataset.objects.select_related("creator", "project__creator").filter(pk=dataset_id)[:1]
+)
+
+
 def dataset_require(*, user: User, dataset_id: str, operation: str, for_update: bool = False) -> Dataset:
     """The dataset if `user` may perform `operation` on it; 404 for non-members and unknown ids."""
     if not for_update:  # two queries: the dataset with its project, and the role
-        dataset = (
-            Dataset.objects.select_related("creator", "project__creator").filter(pk=dataset_id).first()
-            if is_valid_id(dataset_id)
-            else None
-        )
+        dataset = _DATASET.first(dataset_id) if is_valid_id(dataset_id) else None
         if dataset is None:
             raise NotFound("Dataset not found.")
         dataset.project.viewer_role = role_require(user=user, project_id=dataset.project_id, operation=operation)
@@ -333,6 +335,8 @@ def _item_write(dataset, filename, directory, name, blob, system, user_metadata,
         # Another upload of the same path won the race: this one behaves as if it came second.
         existing = Item.objects.get(dataset=dataset, filename=filename)
         return existing, "skip"
+    # No task holds an item that is not committed yet: its JSON needs no query for task refs.
+    item._prefetched_objects_cache = {"task_items": item.task_items.none()}
     dataset_items_changed(dataset_id=dataset.pk, files=1)
     return item, "created"
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from annotator.datasets import services
 from annotator.datasets.models import Blob, Dataset, Item
@@ -46,6 +48,16 @@ def test_upload_reads_the_image_and_echoes_the_size(upload, members, dataset):
     assert (body["filename"], body["name"], body["dir"], body["type"]) == ("/a/b/one.png", "one.png", "/a/b", "file")
     dataset.refresh_from_db()
     assert dataset.items_count == 1
+
+
+def test_a_new_item_answers_with_no_task_refs_without_asking_for_them(upload, members, dataset):
+    # A new item cannot be in a task yet: neither its answer nor its event reads task items.
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(members["owner"], dataset, "/fresh.png")
+
+    assert response.status_code == 201
+    assert response.json()["metadata"]["system"]["refs"] == []
+    assert not [q["sql"] for q in queries.captured_queries if "tasks_taskitem" in q["sql"]]
 
 
 def test_upload_creates_the_folders_and_the_tree_shows_them(upload, members, dataset, client_for):
