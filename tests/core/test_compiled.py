@@ -53,6 +53,17 @@ def test_the_sql_is_compiled_once_and_each_call_is_one_query():
     assert len(queries) == 3
 
 
+def test_the_queryset_is_built_once():
+    build = mock.Mock(side_effect=membership_of)
+    lookup = CompiledLookup(build)
+    memberships = [MembershipFactory() for _ in range(3)]
+
+    found = [lookup.first(m.user_id, m.project_id) for m in memberships]
+
+    assert [m.pk for m in found] == [m.pk for m in memberships]
+    assert build.call_count == 1  # with stand-in values, to compile
+
+
 @pytest.mark.django_db(transaction=True)  # the test itself outside a transaction
 def test_a_locking_lookup_runs_only_in_a_transaction():
     lookup = CompiledLookup(lambda project_id: Project.objects.select_for_update().filter(pk=project_id))
