@@ -154,7 +154,7 @@ def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
     """Create the `dir` items for `directory` and its parents (the SDK never does)."""
     for folder in ancestors(directory):
         parent, name = split_path(folder)
-        if Item.objects.filter(dataset=dataset, filename=folder).exists():
+        if _item_at(dataset, folder) is not None:
             continue
         try:
             with transaction.atomic():
@@ -220,7 +220,7 @@ def item_upload(
     temp_path, sha256, size = storage.spool(fileobj, max_bytes=settings.ITEM_MAX_UPLOAD_BYTES)
     placed = False
     try:
-        existing = Item.objects.filter(dataset=dataset, filename=filename).first()
+        existing = _item_at(dataset, filename)
         if existing is not None and existing.type == Item.Type.DIR:
             raise Conflict(f"{filename} is a folder.")
         if existing is not None and mode == "skip":
@@ -229,10 +229,7 @@ def item_upload(
         info = inspect_image(temp_path)
         with transaction.atomic():
             # Locked (read FOR UPDATE, or created here) against a concurrent release.
-            blob, blob_created = Blob.objects.select_for_update().get_or_create(
-                sha256=sha256,
-                defaults={"size": size, "mimetype": info.mimetype, "width": info.width, "height": info.height},
-            )
+            blob, blob_created = _blob_locked_or_created(sha256, size, info)
             placed = storage.place(temp_path, blob.relative_path)
             folders_ensure(dataset=dataset, directory=directory, user=user)
             system = {
@@ -297,9 +294,27 @@ def items_upload_many(
     return stored, errors
 
 
+def _blob_locked_or_created(sha256: str, size: int, info) -> tuple[Blob, bool]:
+    """The blob of these bytes, locked (FOR UPDATE) against a concurrent release, or made
+    here: (blob, created). As get_or_create, with the read compiled once."""
+    blob = (_BLOB_LOCKED if connection.features.has_select_for_update else _BLOB).first(sha256)
+    if blob is not None:
+        return blob, False
+    try:
+        with transaction.atomic():
+            return (
+                Blob.objects.create(
+                    sha256=sha256, size=size, mimetype=info.mimetype, width=info.width, height=info.height
+                ),
+                True,
+            )
+    except IntegrityError:  # a concurrent upload of the same bytes made it first
+        return Blob.objects.select_for_update().get(pk=sha256), False
+
+
 def _item_write(dataset, filename, directory, name, blob, system, user_metadata, description, user, mode):
     """Create the item, or replace an existing one's bytes and metadata (mode=overwrite)."""
-    existing = Item.objects.select_for_update().filter(dataset=dataset, filename=filename).first()
+    existing = _item_at(dataset, filename, for_update=True)
     if existing is not None:
         if mode == "skip" or existing.type == Item.Type.DIR:
             if existing.type == Item.Type.DIR:
@@ -354,6 +369,26 @@ def _item_with_context(*, for_update: bool, people: bool = True):
     if for_update:
         queryset = queryset.select_for_update(of=("self",))  # the joined rows stay unlocked
     return CompiledLookup(lambda item_id: queryset.filter(pk=item_id)[:1])
+
+
+def _item_at_path(*, for_update: bool):
+    queryset = Item.objects.select_related("creator", "updated_by")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    return CompiledLookup(lambda dataset_id, filename: queryset.filter(dataset_id=dataset_id, filename=filename)[:1])
+
+
+# Every upload reads its path and its blob: compiled once (core/compiled.py).
+_ITEM_AT_PATH = _item_at_path(for_update=False)
+_ITEM_AT_PATH_LOCKED = _item_at_path(for_update=True)
+_BLOB = CompiledLookup(lambda sha256: Blob.objects.filter(pk=sha256)[:1])
+_BLOB_LOCKED = CompiledLookup(lambda sha256: Blob.objects.select_for_update().filter(pk=sha256)[:1])
+
+
+def _item_at(dataset: Dataset, filename: str, *, for_update: bool = False) -> Item | None:
+    """The item at `filename` in `dataset` (with its creator and updater), or None."""
+    locking = for_update and connection.features.has_select_for_update
+    return (_ITEM_AT_PATH_LOCKED if locking else _ITEM_AT_PATH).first(dataset.pk, filename)
 
 
 # Nearly every item route reads the item this way: compiled once (core/compiled.py).
