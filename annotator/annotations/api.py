@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from annotator.annotations import selectors, services
 from annotator.annotations.commands import annotations_bulk
-from annotator.annotations.geometry import BINARY
 from annotator.annotations.serializers import MASK_FORMATS, annotation_json, change_json
 from annotator.annotations.validation import completion_errors
 from annotator.core.commands import command_json
@@ -104,21 +103,10 @@ class ItemAnnotationsBatchView(APIView):
     def post(self, request: Request, item_id: str) -> Response:
         mask_format = _mask_format(request)
         ctx = services.annotations_batch(user=request.user, item_id=item_id, body=request.data)
-
-        def written(annotations) -> list[dict]:
-            # The JSON the change's event carries, but for masks asked for as PNG.
-            colors = ctx.rules.colors
-            return [
-                ctx.event_json[a.id]
-                if a.type != BINARY or mask_format == "rle"
-                else annotation_json(a, mask_format=mask_format, colors=colors)
-                for a in annotations
-            ]
-
         return Response(
             {
-                "created": written(ctx.created),
-                "updated": written(ctx.updated),
+                "created": ctx.written_json(ctx.created, mask_format=mask_format),
+                "updated": ctx.written_json(ctx.updated, mask_format=mask_format),
                 "deleted": ctx.deleted,
                 "annotationsCount": ctx.item.annotations_count,
             }

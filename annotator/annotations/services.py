@@ -76,6 +76,16 @@ class WriteContext:
         if not role_allows(self.role, operation):
             raise Forbidden(f"Your role ({self.role}) does not allow {operation}.")
 
+    def written_json(self, annotations: Sequence[Annotation], *, mask_format: str) -> list[dict[str, Any]]:
+        """Written annotations as the answer gives them: the JSON their event carried, but
+        for masks asked for as PNG (the event's are RLE)."""
+        return [
+            self.event_json[a.id]
+            if a.type != BINARY or mask_format == "rle"
+            else annotation_json(a, mask_format=mask_format, colors=self.rules.colors)
+            for a in annotations
+        ]
+
 
 def _context(*, user: User, item_id: str, operation: str, system: bool = True) -> WriteContext:
     item = item_require(user=user, item_id=item_id, operation=operation, for_update=True, people=False)

@@ -33,15 +33,18 @@ def _missing_key(key, delta):
 
 
 class TolerantRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kept_clients = {}  # by connection pool
+
     def get_client(self, key=None, *, write=False):
         """One Redis client per connection pool, kept: Django makes a new one for every call,
         which cost the rate limiter (a call on every API request) a third of its time. A client
         is safe to share between threads; each command takes a connection from the pool."""
         pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_kept_clients", {})
-        client = clients.get(pool)
+        client = self._kept_clients.get(pool)
         if client is None:
-            client = clients[pool] = self._client(connection_pool=pool)
+            client = self._kept_clients[pool] = self._client(connection_pool=pool)
         return client
 
     add = _tolerant(RedisCacheClient.add, False)

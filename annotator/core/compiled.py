@@ -33,7 +33,7 @@ from django.db.transaction import TransactionManagementError
 class _Compiled:
     model: type[Model]
     alias: str  # the database the queryset reads from
-    locking: bool  # select_for_update: only inside a transaction
+    locking: bool  # FOR UPDATE in its SQL (as Django, none where the backend has no row locks)
     compiler: SQLCompiler  # set up by as_sql(): its select, klass_info and column map
     sql: str
     params: tuple[Any, ...]  # the constant parameters, with None where a value goes
@@ -113,7 +113,7 @@ class CompiledLookup:
         self._compiled = _Compiled(
             model=queryset.model,
             alias=alias,
-            locking=bool(queryset.query.select_for_update),
+            locking=bool(queryset.query.select_for_update) and connections[alias].features.has_select_for_update,
             compiler=compiler,
             sql=sql,
             params=constants,

@@ -3,7 +3,7 @@
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework.exceptions import ParseError
 
@@ -169,7 +169,7 @@ def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
                     metadata={"system": {}, "user": {}},
                 )
         except IntegrityError:
-            existing = Item.objects.filter(dataset=dataset, filename=folder).first()
+            existing = _item_at(dataset, folder)
             if existing is None or existing.type != Item.Type.DIR:
                 raise Conflict(f"{folder} exists and is not a folder.") from None
         else:
@@ -297,7 +297,7 @@ def items_upload_many(
 def _blob_locked_or_created(sha256: str, size: int, info) -> tuple[Blob, bool]:
     """The blob of these bytes, locked (FOR UPDATE) against a concurrent release, or made
     here: (blob, created). As get_or_create, with the read compiled once."""
-    blob = (_BLOB_LOCKED if connection.features.has_select_for_update else _BLOB).first(sha256)
+    blob = _BLOB_LOCKED.first(sha256)
     if blob is not None:
         return blob, False
     try:
@@ -348,8 +348,7 @@ def _item_write(dataset, filename, directory, name, blob, system, user_metadata,
             )
     except IntegrityError:
         # Another upload of the same path won the race: this one behaves as if it came second.
-        existing = Item.objects.get(dataset=dataset, filename=filename)
-        return existing, "skip"
+        return _item_at(dataset, filename), "skip"
     # No task holds an item that is not committed yet: its JSON needs no query for task refs.
     item._prefetched_objects_cache = {"task_items": item.task_items.none()}
     dataset_items_changed(dataset_id=dataset.pk, files=1)
@@ -381,14 +380,12 @@ def _item_at_path(*, for_update: bool):
 # Every upload reads its path and its blob: compiled once (core/compiled.py).
 _ITEM_AT_PATH = _item_at_path(for_update=False)
 _ITEM_AT_PATH_LOCKED = _item_at_path(for_update=True)
-_BLOB = CompiledLookup(lambda sha256: Blob.objects.filter(pk=sha256)[:1])
 _BLOB_LOCKED = CompiledLookup(lambda sha256: Blob.objects.select_for_update().filter(pk=sha256)[:1])
 
 
 def _item_at(dataset: Dataset, filename: str, *, for_update: bool = False) -> Item | None:
     """The item at `filename` in `dataset` (with its creator and updater), or None."""
-    locking = for_update and connection.features.has_select_for_update
-    return (_ITEM_AT_PATH_LOCKED if locking else _ITEM_AT_PATH).first(dataset.pk, filename)
+    return (_ITEM_AT_PATH_LOCKED if for_update else _ITEM_AT_PATH).first(dataset.pk, filename)
 
 
 # Nearly every item route reads the item this way: compiled once (core/compiled.py).
@@ -407,8 +404,7 @@ def item_require(*, user: User, item_id: str, operation: str, for_update: bool =
     write transaction itself. `people=False` (with `for_update`) reads only the item, its
     dataset and its project: reaching the item's or dataset's creator, updater or blob is then
     a query each."""
-    locking = for_update and connection.features.has_select_for_update
-    lookup = (_ITEM_LOCKED if people else _ITEM_LOCKED_BARE) if locking else _ITEM
+    lookup = (_ITEM_LOCKED if people else _ITEM_LOCKED_BARE) if for_update else _ITEM
     item = lookup.first(item_id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")

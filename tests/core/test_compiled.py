@@ -3,7 +3,7 @@
 from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
@@ -65,13 +65,22 @@ def test_the_queryset_is_built_once():
 
 
 @pytest.mark.django_db(transaction=True)  # the test itself outside a transaction
-def test_a_locking_lookup_runs_only_in_a_transaction():
+def test_a_locking_lookup_runs_only_in_a_transaction_where_the_database_locks_rows():
     lookup = CompiledLookup(lambda project_id: Project.objects.select_for_update().filter(pk=project_id))
     project = ProjectFactory()
     with transaction.atomic():
         assert lookup.first(project.pk) == project  # compiled and run inside one
-    with pytest.raises(TransactionManagementError):
-        lookup.first(project.pk)  # outside one, as Django's own check would refuse
+    if connection.features.has_select_for_update:
+        with pytest.raises(TransactionManagementError):
+            lookup.first(project.pk)  # outside one, as Django's own check would refuse
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            lookup.first(project.pk)
+        assert queries.captured_queries[-1]["sql"].endswith("FOR UPDATE")
+    else:  # SQLite: Django drops FOR UPDATE and runs the query anywhere; so does the lookup
+        assert lookup.first(project.pk) == project
+        with CaptureQueriesContext(connection) as queries:
+            lookup.first(project.pk)
+        assert "FOR UPDATE" not in queries.captured_queries[-1]["sql"]
 
 
 def test_a_value_the_queryset_does_not_pass_through_unchanged_is_refused_at_compile():
