@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from annotator.core.json import iso
 from annotator.datasets.models import Dataset, Item
@@ -48,6 +49,16 @@ def item_refs(item: Item) -> list[dict[str, Any]]:
         if task_item.assignment_id:
             refs.append({"type": "assignment", "id": task_item.assignment_id, "metadata": dict(meta)})
     return refs
+
+
+def item_task_items_known(item: Item, task_items: list) -> None:
+    """Record the item's task rows as prefetch_related records them, so that item_refs asks
+    no query (a new item's are known: none). Prefetching keeps the rows in a queryset's
+    result cache; a `.none()` queryset would still be compiled on every read."""
+    known = QuerySet(model=Item._meta.get_field("task_items").related_model)
+    known._result_cache = list(task_items)
+    known._prefetch_done = True
+    item._prefetched_objects_cache = {"task_items": known}
 
 
 def item_json(item: Item) -> dict[str, Any]:

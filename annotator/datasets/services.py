@@ -1,15 +1,15 @@
 """Every write to datasets, items and blobs."""
 
+import functools
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connections, router, transaction
 from rest_framework.exceptions import ParseError
 
 from annotator.accounts.access import project_require, role_require
 from annotator.accounts.models import User
-from annotator.core.compiled import CompiledLookup
+from annotator.core.compiled import CompiledInsert, CompiledLookup
 from annotator.core.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
 from annotator.core.events import broadcast, project_group
 from annotator.core.ids import is_valid_id
@@ -20,7 +20,7 @@ from annotator.datasets import storage
 from annotator.datasets.images import inspect_image
 from annotator.datasets.models import Blob, Dataset, Item
 from annotator.datasets.paths import ancestors, join_path, normalize_path, split_path
-from annotator.datasets.serializers import dataset_json, item_json
+from annotator.datasets.serializers import dataset_json, item_json, item_task_items_known
 
 DATASET_NAME_MAX = 200
 UPLOAD_MODES = ("skip", "overwrite")
@@ -141,39 +141,37 @@ def dataset_items_changed(*, dataset_id: str, files: int = 0) -> None:
 
     Every service that creates, changes or deletes items calls this: it bumps
     `items_version` (which keys the remembered item counts of DQL pages, see
-    selectors.item_page) and adds `files` to `items_count`, in one UPDATE.
+    selectors.item_page) and adds `files` to `items_count`, in one UPDATE. Its SQL is
+    kept: every upload runs it, and the ORM compiled it each time (a tenth of an upload).
     """
-    changes: dict[str, Any] = {"items_version": F("items_version") + 1}
-    if files:
-        changes["items_count"] = F("items_count") + files
-    Dataset.objects.filter(pk=dataset_id).update(**changes)
+    connection = connections[router.db_for_write(Dataset)]
+    with connection.cursor() as cursor:
+        cursor.execute(_items_changed_sql(connection.vendor), [files, dataset_id])
+
+
+@functools.cache
+def _items_changed_sql(vendor: str) -> str:
+    quote = connections[router.db_for_write(Dataset)].ops.quote_name
+    fields = {name: quote(Dataset._meta.get_field(name).column) for name in ("id", "items_version", "items_count")}
+    return (
+        f"UPDATE {quote(Dataset._meta.db_table)} SET {fields['items_version']} = {fields['items_version']} + 1, "
+        f"{fields['items_count']} = {fields['items_count']} + %s WHERE {fields['id']} = %s"
+    )
 
 
 # --- folders ---------------------------------------------------------------------------------------
 def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
     """Create the `dir` items for `directory` and its parents (the SDK never does)."""
     for folder in ancestors(directory):
-        parent, name = split_path(folder)
-        if _item_at(dataset, folder) is not None:
-            continue
-        try:
-            with transaction.atomic():
-                Item.objects.create(
-                    dataset=dataset,
-                    type=Item.Type.DIR,
-                    filename=folder,
-                    name=name,
-                    dir=parent,
-                    creator=user,
-                    updated_by=user,
-                    metadata={"system": {}, "user": {}},
-                )
-        except IntegrityError:
-            existing = _item_at(dataset, folder)
-            if existing is None or existing.type != Item.Type.DIR:
-                raise Conflict(f"{folder} exists and is not a folder.") from None
-        else:
-            dataset_items_changed(dataset_id=dataset.pk)
+        existing = _item_at(dataset, folder)
+        if existing is None:
+            made = _new_item(dataset, Item.Type.DIR, folder, user, metadata={"system": {}, "user": {}})
+            if _ITEM_INSERT.insert(made):
+                dataset_items_changed(dataset_id=dataset.pk)
+                continue
+            existing = _item_at(dataset, folder)  # made by a concurrent upload
+        if existing is None or existing.type != Item.Type.DIR:
+            raise Conflict(f"{folder} exists and is not a folder.")
 
 
 # --- items ---------------------------------------------------------------------------------------------
@@ -243,15 +241,15 @@ def item_upload(
                 "refs": [],
             }
             item, op = _item_write(
-                dataset, filename, directory, name, blob, system, user_metadata, description, user, mode
+                dataset, filename, blob, system, user_metadata, description, user, mode, seen=existing is not None
             )
             if op == "skip" and blob_created:
                 _release_blobs_after_commit([sha256])  # lost a race for the path: nothing uses these bytes
             if blob_created or not blob.has_thumbnail:
-                from annotator.core.job_queue import job_send
-                from annotator.datasets.jobs import thumbnail_make
+                from annotator.core.job_queue import job_collect
+                from annotator.datasets.jobs import thumbnails_make
 
-                transaction.on_commit(lambda: job_send(thumbnail_make, blob.sha256))
+                transaction.on_commit(lambda: job_collect(thumbnails_make, blob.sha256))
             broadcast(
                 project_group(dataset.project_id),
                 f"item.{'created' if op == 'created' else 'updated'}",
@@ -295,64 +293,80 @@ def items_upload_many(
 
 
 def _blob_locked_or_created(sha256: str, size: int, info) -> tuple[Blob, bool]:
-    """The blob of these bytes, locked (FOR UPDATE) against a concurrent release, or made
-    here: (blob, created). As get_or_create, with the read compiled once."""
-    blob = _BLOB_LOCKED.first(sha256)
-    if blob is not None:
-        return blob, False
-    try:
-        with transaction.atomic():
-            return (
-                Blob.objects.create(
-                    sha256=sha256, size=size, mimetype=info.mimetype, width=info.width, height=info.height
-                ),
-                True,
-            )
-    except IntegrityError:  # a concurrent upload of the same bytes made it first
-        return Blob.objects.select_for_update().get(pk=sha256), False
+    """The blob of these bytes, made here or locked (FOR UPDATE) against a concurrent
+    release: (blob, created). As get_or_create, in one round trip for new bytes."""
+    for _attempt in range(3):
+        blob = Blob(sha256=sha256, size=size, mimetype=info.mimetype, width=info.width, height=info.height)
+        if _BLOB_INSERT.insert(blob):
+            return blob, True
+        blob = _BLOB_LOCKED.first(sha256)
+        if blob is not None:
+            return blob, False
+        # released between the two statements: make it again
+    raise Conflict("The stored image was being removed during the upload; try again.")
 
 
-def _item_write(dataset, filename, directory, name, blob, system, user_metadata, description, user, mode):
-    """Create the item, or replace an existing one's bytes and metadata (mode=overwrite)."""
-    existing = _item_at(dataset, filename, for_update=True)
-    if existing is not None:
-        if mode == "skip" or existing.type == Item.Type.DIR:
-            if existing.type == Item.Type.DIR:
-                raise Conflict(f"{filename} is a folder.")
-            return existing, "skip"
-        old_blob = existing.blob_id
-        existing.blob = blob
-        existing.metadata = {"system": {**(existing.metadata or {}).get("system", {}), **system}, "user": user_metadata}
-        existing.description = description or ""
-        existing.updated_by = user
-        existing.save(update_fields=["blob", "metadata", "description", "updated_by", "updated_at"])
-        if existing.annotations_count and old_blob != blob.sha256:
-            _clear_annotations(existing, user)
-        if old_blob and old_blob != blob.sha256:
-            _release_blobs_after_commit([old_blob])
-        dataset_items_changed(dataset_id=dataset.pk)
-        return existing, "overwrite"
-    try:
-        with transaction.atomic():
-            item = Item.objects.create(
-                dataset=dataset,
-                type=Item.Type.FILE,
-                filename=filename,
-                name=name,
-                dir=directory,
+def _item_write(dataset, filename, blob, system, user_metadata, description, user, mode, *, seen):
+    """Create the item, or replace an existing one's bytes and metadata (mode=overwrite).
+
+    `seen`: the read before the transaction found an item at the path. If it did not, the
+    insert goes first (one round trip); if another upload made the path since, this one
+    behaves as if it came second, as it does when the item was seen."""
+    insert_first = not seen
+    for _attempt in range(3):
+        if insert_first:
+            item = _new_item(
+                dataset,
+                Item.Type.FILE,
+                filename,
+                user,
                 blob=blob,
                 metadata={"system": system, "user": user_metadata},
                 description=description or "",
-                creator=user,
-                updated_by=user,
             )
-    except IntegrityError:
-        # Another upload of the same path won the race: this one behaves as if it came second.
-        return _item_at(dataset, filename), "skip"
-    # No task holds an item that is not committed yet: its JSON needs no query for task refs.
-    item._prefetched_objects_cache = {"task_items": item.task_items.none()}
-    dataset_items_changed(dataset_id=dataset.pk, files=1)
-    return item, "created"
+            if _ITEM_INSERT.insert(item):
+                # No task holds an item that is not committed yet: its JSON needs no query for task refs.
+                item_task_items_known(item, [])
+                dataset_items_changed(dataset_id=dataset.pk, files=1)
+                return item, "created"
+        existing = _item_at(dataset, filename, for_update=True)
+        if existing is not None:
+            return _item_overwrite(existing, dataset, blob, system, user_metadata, description, user, mode)
+        insert_first = True  # deleted since it was seen
+    raise Conflict(f"{filename} changed too often during the upload; try again.")
+
+
+def _new_item(dataset: Dataset, item_type: str, filename: str, user: User, **fields: Any) -> Item:
+    directory, name = split_path(filename)
+    return Item(
+        dataset=dataset,
+        type=item_type,
+        filename=filename,
+        name=name,
+        dir=directory,
+        creator=user,
+        updated_by=user,
+        **fields,
+    )
+
+
+def _item_overwrite(existing, dataset, blob, system, user_metadata, description, user, mode):
+    if existing.type == Item.Type.DIR:
+        raise Conflict(f"{existing.filename} is a folder.")
+    if mode == "skip":
+        return existing, "skip"
+    old_blob = existing.blob_id
+    existing.blob = blob
+    existing.metadata = {"system": {**(existing.metadata or {}).get("system", {}), **system}, "user": user_metadata}
+    existing.description = description or ""
+    existing.updated_by = user
+    existing.save(update_fields=["blob", "metadata", "description", "updated_by", "updated_at"])
+    if existing.annotations_count and old_blob != blob.sha256:
+        _clear_annotations(existing, user)
+    if old_blob and old_blob != blob.sha256:
+        _release_blobs_after_commit([old_blob])
+    dataset_items_changed(dataset_id=dataset.pk)
+    return existing, "overwrite"
 
 
 def _clear_annotations(item: Item, user: User) -> None:
@@ -381,6 +395,8 @@ def _item_at_path(*, for_update: bool):
 _ITEM_AT_PATH = _item_at_path(for_update=False)
 _ITEM_AT_PATH_LOCKED = _item_at_path(for_update=True)
 _BLOB_LOCKED = CompiledLookup(lambda sha256: Blob.objects.select_for_update().filter(pk=sha256)[:1])
+_BLOB_INSERT = CompiledInsert(Blob)
+_ITEM_INSERT = CompiledInsert(Item)
 
 
 def _item_at(dataset: Dataset, filename: str, *, for_update: bool = False) -> Item | None:
@@ -525,19 +541,36 @@ def _used_as_document(sha256: str) -> bool:
 
 def blob_thumbnail_make(*, sha256: str) -> bool:
     """Make a blob's thumbnail (idempotent); False if the blob is gone."""
+    return blob_thumbnails_make(sha256s=[sha256]) == 1
+
+
+def blob_thumbnails_make(*, sha256s: list[str]) -> int:
+    """Make these blobs' thumbnails (idempotent): how many of the blobs exist.
+
+    A thumbnail that fails does not stop the others: the ones made are recorded, then the
+    first error is raised (the job retries; the recorded ones are skipped then)."""
     from annotator.datasets.images import make_thumbnail
 
-    blob = Blob.objects.filter(pk=sha256).first()
-    if blob is None:
-        return False
-    if not blob.has_thumbnail or not storage.media_path(blob.thumbnail_relative_path).exists():
-        make_thumbnail(
-            storage.media_path(blob.relative_path),
-            storage.media_path(blob.thumbnail_relative_path),
-            size=settings.THUMBNAIL_SIZE,
-        )
-        Blob.objects.filter(pk=sha256).update(has_thumbnail=True)
-    return True
+    blobs = list(Blob.objects.filter(pk__in=sha256s))
+    made, failures = [], []
+    for blob in blobs:
+        if blob.has_thumbnail and storage.media_path(blob.thumbnail_relative_path).exists():
+            continue
+        try:
+            make_thumbnail(
+                storage.media_path(blob.relative_path),
+                storage.media_path(blob.thumbnail_relative_path),
+                size=settings.THUMBNAIL_SIZE,
+            )
+        except OSError as exc:
+            failures.append(exc)
+        else:
+            made.append(blob.sha256)
+    if made:
+        Blob.objects.filter(pk__in=made).update(has_thumbnail=True)
+    if failures:
+        raise failures[0]
+    return len(blobs)
 
 
 # --- bulk operations by query ------------------------------------------------------------------------

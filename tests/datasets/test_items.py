@@ -203,21 +203,15 @@ def test_missing_file_field_is_400(client_for, members, dataset):
     assert response.status_code == 400
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_uploads_of_one_path_in_skip_mode_make_one_item(members, project):
-    # given
-    dataset = services.dataset_create(user=members["owner"], project_id=project.id, name="Race")
+def upload_concurrently(user, dataset, mode: str, uploads: int = 6) -> list[str]:
+    """`uploads` threads upload different bytes to one path at once: each one's op."""
     results: list[str] = []
     errors: list[BaseException] = []
 
     def upload_once(n: int) -> None:
-        import io
-
-        from django.db import connection
-
         try:
             _item, op = services.item_upload(
-                user=members["owner"], dataset_id=dataset.id, path="/same.png", fileobj=io.BytesIO(png(color=(n, n, n)))
+                user=user, dataset_id=dataset.id, path="/same.png", fileobj=io.BytesIO(png(color=(n, n, n))), mode=mode
             )
             results.append(op)
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
@@ -225,21 +219,49 @@ def test_concurrent_uploads_of_one_path_in_skip_mode_make_one_item(members, proj
         finally:
             connection.close()
 
-    # when
-    threads = [threading.Thread(target=upload_once, args=(n,)) for n in range(6)]
+    threads = [threading.Thread(target=upload_once, args=(n,)) for n in range(uploads)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_one_path_in_skip_mode_make_one_item(members, project):
+    # given
+    dataset = services.dataset_create(user=members["owner"], project_id=project.id, name="Race")
+
+    # when
+    results = upload_concurrently(members["owner"], dataset, "skip")
 
     # then
-    assert not errors, errors
     assert sorted(results).count("created") == 1
     assert Item.objects.filter(dataset=dataset, filename="/same.png").count() == 1
     dataset.refresh_from_db()
     assert dataset.items_count == 1
     # no blob is left without an item
     wait_until(lambda: Blob.objects.count() == 1, message="unused blobs to be released")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_uploads_of_one_path_in_overwrite_mode_make_one_item_holding_the_last_bytes(members, project):
+    # given
+    dataset = services.dataset_create(user=members["owner"], project_id=project.id, name="Race")
+
+    # when
+    results = upload_concurrently(members["owner"], dataset, "overwrite")
+
+    # then: one upload made the item and each later one replaced its bytes
+    assert sorted(results) == ["created"] + ["overwrite"] * 5
+    item = Item.objects.get(dataset=dataset, filename="/same.png")
+    dataset.refresh_from_db()
+    assert dataset.items_count == 1
+    # only the bytes the item holds are kept
+    wait_until(
+        lambda: list(Blob.objects.values_list("pk", flat=True)) == [item.blob_id], message="replaced blobs to go"
+    )
 
 
 # --- binaries ------------------------------------------------------------------------------------
@@ -298,6 +320,24 @@ def test_thumbnails_are_made_by_the_worker_after_commit(members, project, client
 
     thumb = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     assert max(thumb.size) == settings.THUMBNAIL_SIZE
+
+
+def test_a_thumbnail_that_fails_does_not_stop_the_others_of_its_job(upload, members, dataset):
+    # given: two uploads whose thumbnails are one job, and the first's bytes gone from the disk
+    broken, fine = (
+        Item.objects.get(pk=upload(members["owner"], dataset, f"/{n}.png", png(color=(n, n, n))).json()["id"])
+        for n in (1, 2)
+    )
+    Blob.objects.update(has_thumbnail=False)
+    (Path(django_settings.MEDIA_ROOT) / broken.blob.relative_path).unlink()
+
+    # when
+    with pytest.raises(FileNotFoundError):
+        services.blob_thumbnails_make(sha256s=[broken.blob_id, fine.blob_id])
+
+    # then: the job fails (and retries) for the broken one, and the other's thumbnail is made
+    assert dict(Blob.objects.values_list("pk", "has_thumbnail")) == {broken.blob_id: False, fine.blob_id: True}
+    assert (Path(django_settings.MEDIA_ROOT) / fine.blob.thumbnail_relative_path).is_file()
 
 
 def test_thumbnail_is_404_until_it_is_ready(upload, members, dataset, client_for):
