@@ -160,7 +160,12 @@ def make_thumbnail(source: Path, target: Path, *, size: int) -> None:
     Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
     target.parent.mkdir(parents=True, exist_ok=True)
     with Image.open(source) as image:
-        image.draft("RGB", (size, size))  # JPEG decodes at a reduced scale: much faster
+        # A JPEG decodes at a reduced scale, no smaller than the thumbnail: asked for the
+        # thumbnail's own size (not size x size, which a landscape image's height keeps at
+        # full scale), a 640x480 photo decodes at half scale, in half the time.
+        width, height = image.size
+        scale = size / max(width, height)
+        image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
         image.thumbnail((size, size))
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")

@@ -1,4 +1,5 @@
-"""job_collect: values that arrive while a job is being sent go out together as one job."""
+"""job_collect: values that arrive while the collector waits, or while it sends, go out together
+as one job."""
 
 import threading
 
@@ -31,7 +32,7 @@ class SlowTask:
 
 
 def test_values_that_arrive_during_a_send_go_out_as_one_job():
-    collector, task = _Collector(), SlowTask()
+    collector, task = _Collector(wait=0), SlowTask()
 
     # when: one value is being sent while three more arrive
     collector.add(task, "first")
@@ -45,8 +46,8 @@ def test_values_that_arrive_during_a_send_go_out_as_one_job():
     assert task.sent == [["first"], ["second", "third", "fourth"]]
 
 
-def test_an_idle_collector_sends_at_once():
-    collector, task = _Collector(), SlowTask()
+def test_a_value_on_its_own_goes_out_as_a_job_of_one():
+    collector, task = _Collector(wait=0), SlowTask()
     task.release.set()
     collector.add(task, "only")
     assert task.wait_for(1)
@@ -55,7 +56,7 @@ def test_an_idle_collector_sends_at_once():
 
 def test_flush_sends_what_is_pending_on_the_calling_thread():
     # At exit the collector's daemon thread dies with the process: what waits must go now.
-    collector, task = _Collector(), SlowTask()
+    collector, task = _Collector(wait=0), SlowTask()
     collector.add(task, "first")
     assert task.sending.wait(timeout=10)
     collector.add(task, "left behind")  # the collector's thread is busy: this one waits
@@ -66,3 +67,23 @@ def test_flush_sends_what_is_pending_on_the_calling_thread():
     task.release.set()
     assert task.wait_for(2)
     assert task.sent == [["left behind"], ["first"]]
+
+
+def test_values_that_arrive_while_the_collector_waits_go_out_as_one_job():
+    waiting, go_on = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:  # the collector's wait, held open by the test
+        assert seconds == 0.05
+        waiting.set()
+        go_on.wait(timeout=10)
+
+    collector, task = _Collector(wait=0.05, sleep=sleep), SlowTask()
+    task.release.set()
+    collector.add(task, "first")
+    assert waiting.wait(timeout=10)
+    collector.add(task, "second")
+    collector.add(task, "third")
+    go_on.set()
+
+    assert task.wait_for(3)
+    assert task.sent == [["first", "second", "third"]]
