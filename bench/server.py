@@ -70,10 +70,26 @@ def running_worker(env: dict[str, str], concurrency: int = 2) -> Iterator[subpro
         stderr=subprocess.DEVNULL,
     )
     try:
+        _wait_until_consuming(env)
         yield worker
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def _wait_until_consuming(env: dict[str, str], timeout: float = 60.0) -> None:
+    """Return once the worker has run a job. Its start (importing Django and Celery, about two
+    seconds of a core) otherwise fell inside the timed run, on the cores the server needs."""
+    from celery import Celery
+
+    url = env.get("REDIS_URL")
+    if not url:
+        return  # an in-memory broker: no worker process consumes it
+    probe = Celery("bench-probe", broker=url, backend=url)
+    try:
+        probe.send_task("core.ping", args=["ready"]).get(timeout=timeout)
+    finally:
+        probe.close()
 
 
 def _wait_until_healthy(port: int, timeout: float) -> None:

@@ -160,10 +160,16 @@ def _items_changed_sql(vendor: str) -> str:
 
 
 # --- folders ---------------------------------------------------------------------------------------
-def folders_ensure(*, dataset: Dataset, directory: str, user: User) -> None:
-    """Create the `dir` items for `directory` and its parents (the SDK never does)."""
-    for folder in ancestors(directory):
-        existing = _item_at(dataset, folder)
+def folders_ensure(*, dataset: Dataset, directory: str, user: User, found: dict[str, Item] | None = None) -> None:
+    """Create the `dir` items for `directory` and its parents (the SDK never does).
+
+    `found`: what a read just before found at these paths (see _items_at), when the caller
+    has read them with its own path; else they are read here, all in one query."""
+    folders = ancestors(directory)
+    if found is None:
+        found = _items_at(dataset, folders)
+    for folder in folders:
+        existing = found.get(folder)
         if existing is None:
             made = _new_item(dataset, Item.Type.DIR, folder, user, metadata={"system": {}, "user": {}})
             if _ITEM_INSERT.insert(made):
@@ -218,7 +224,9 @@ def item_upload(
     temp_path, sha256, size = storage.spool(fileobj, max_bytes=settings.ITEM_MAX_UPLOAD_BYTES)
     placed = False
     try:
-        existing = _item_at(dataset, filename)
+        # The path and its folders in one read: most uploads go into folders that exist.
+        found = _items_at(dataset, [filename, *ancestors(directory)])
+        existing = found.get(filename)
         if existing is not None and existing.type == Item.Type.DIR:
             raise Conflict(f"{filename} is a folder.")
         if existing is not None and mode == "skip":
@@ -228,8 +236,7 @@ def item_upload(
         with transaction.atomic():
             # Locked (read FOR UPDATE, or created here) against a concurrent release.
             blob, blob_created = _blob_locked_or_created(sha256, size, info)
-            placed = storage.place(temp_path, blob.relative_path)
-            folders_ensure(dataset=dataset, directory=directory, user=user)
+            folders_ensure(dataset=dataset, directory=directory, user=user, found=found)
             system = {
                 "size": size,
                 "mimetype": info.mimetype,
@@ -243,13 +250,18 @@ def item_upload(
             item, op = _item_write(
                 dataset, filename, blob, system, user_metadata, description, user, mode, seen=existing is not None
             )
-            if op == "skip" and blob_created:
-                _release_blobs_after_commit([sha256])  # lost a race for the path: nothing uses these bytes
-            if blob_created or not blob.has_thumbnail:
-                from annotator.core.job_queue import job_collect
-                from annotator.datasets.jobs import thumbnails_make
+            if op == "skip":  # lost a race for the path: these bytes are not kept
+                temp_path.unlink(missing_ok=True)
+                if blob_created:
+                    _release_blobs_after_commit([sha256])
+            else:
+                # Last, once nothing but the commit can fail: a refused upload leaves no file.
+                placed = storage.place(temp_path, blob.relative_path)
+                if blob_created or not blob.has_thumbnail:
+                    from annotator.core.job_queue import job_collect
+                    from annotator.datasets.jobs import thumbnails_make
 
-                transaction.on_commit(lambda: job_collect(thumbnails_make, blob.sha256))
+                    transaction.on_commit(lambda: job_collect(thumbnails_make, blob.sha256))
             broadcast(
                 project_group(dataset.project_id),
                 f"item.{'created' if op == 'created' else 'updated'}",
@@ -404,6 +416,20 @@ def _item_at(dataset: Dataset, filename: str, *, for_update: bool = False) -> It
     return (_ITEM_AT_PATH_LOCKED if for_update else _ITEM_AT_PATH).first(dataset.pk, filename)
 
 
+def _items_at(dataset: Dataset, filenames: list[str]) -> dict[str, Item]:
+    """The items at these paths in `dataset` (with their creators and updaters), by path."""
+    if not filenames:
+        return {}
+    return {item.filename: item for item in _items_at_paths(len(filenames)).rows(dataset.pk, *filenames)}
+
+
+@functools.lru_cache(maxsize=32)
+def _items_at_paths(count: int) -> CompiledLookup:
+    """Compiled once per number of paths (a path and its folders: a few)."""
+    queryset = Item.objects.select_related("creator", "updated_by")
+    return CompiledLookup(lambda dataset_id, *filenames: queryset.filter(dataset_id=dataset_id, filename__in=filenames))
+
+
 # Nearly every item route reads the item this way: compiled once (core/compiled.py).
 _ITEM = _item_with_context(for_update=False)
 _ITEM_LOCKED = _item_with_context(for_update=True)
@@ -522,15 +548,30 @@ def _release_blobs_after_commit(sha256s: list[str]) -> None:
 
 
 def blobs_release(*, sha256s: list[str]) -> None:
-    """Delete blobs (rows and files) that no item references any more."""
+    """Delete blobs (rows and files) that no item references any more, and files whose row
+    was rolled back (an upload that failed at its commit)."""
     for sha256 in sha256s:
         with transaction.atomic():
             blob = Blob.objects.select_for_update().filter(pk=sha256).first()
-            if blob is None or Item.objects.filter(blob_id=sha256).exists() or _used_as_document(sha256):
+            if blob is None:
+                _file_without_row_remove(sha256)
+                continue
+            if Item.objects.filter(blob_id=sha256).exists() or _used_as_document(sha256):
                 continue
             relative, thumbnail = blob.relative_path, blob.thumbnail_relative_path
             blob.delete()
             transaction.on_commit(lambda r=relative, t=thumbnail: (storage.remove(r), storage.remove(t)))
+
+
+def _file_without_row_remove(sha256: str) -> None:
+    """Remove the file of bytes that have no row, holding their key: a placeholder row, made
+    and deleted in this transaction, makes a concurrent upload of the same bytes wait, so
+    that it places its file after this removal, not before."""
+    claim = Blob(sha256=sha256, size=0, mimetype="")
+    if _BLOB_INSERT.insert(claim):  # else an upload has made the row since: the file is its
+        storage.remove(claim.relative_path)
+        storage.remove(claim.thumbnail_relative_path)
+        claim.delete()
 
 
 def _used_as_document(sha256: str) -> bool:

@@ -70,6 +70,33 @@ def test_upload_creates_the_folders_and_the_tree_shows_them(upload, members, dat
     assert [c["path"] for c in tree["children"][0]["children"]] == ["/a/b"]
 
 
+def test_an_upload_into_existing_folders_reads_its_path_and_them_in_one_query(upload, members, dataset):
+    upload(members["owner"], dataset, "/x/y/one.png")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(members["owner"], dataset, "/x/y/two.png")
+
+    assert response.status_code == 201
+    item_statements = [q["sql"] for q in queries.captured_queries if '"datasets_item"' in q["sql"]]
+    assert len(item_statements) == 2  # the read of the path and its folders, and the item's insert
+    assert item_statements[0].startswith("SELECT") and item_statements[1].startswith("INSERT")
+    assert Item.objects.filter(dataset=dataset, type="dir").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the stored bytes are released after the rollback
+def test_uploading_under_a_file_as_if_it_were_a_folder_is_409_and_changes_nothing(upload, members, dataset):
+    upload(members["owner"], dataset, "/a", png(color=(9, 9, 9)))
+    before = (set(Item.objects.values_list("filename", "type")), set(Blob.objects.values_list("pk", flat=True)))
+    files_before = media_files()
+
+    response = upload(members["owner"], dataset, "/a/b.png", png(color=(7, 7, 7)))
+
+    assert response.status_code == 409
+    assert "/a exists and is not a folder" in response.json()["message"]
+    assert (set(Item.objects.values_list("filename", "type")), set(Blob.objects.values_list("pk", flat=True))) == before
+    wait_until(lambda: media_files() == files_before, message="the refused upload's bytes to go")
+
+
 def test_skip_mode_keeps_the_first_item(upload, members, dataset):
     first = upload(members["owner"], dataset, "/x.png", png(color=(1, 1, 1))).json()
     again = upload(members["owner"], dataset, "/x.png", png(color=(2, 2, 2)), mode="skip")
@@ -320,6 +347,21 @@ def test_thumbnails_are_made_by_the_worker_after_commit(members, project, client
 
     thumb = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     assert max(thumb.size) == settings.THUMBNAIL_SIZE
+
+
+def test_a_file_whose_row_was_rolled_back_is_released(members, dataset):
+    # given: bytes on the disk with no row, as an upload that failed at its commit leaves them
+    orphan = Blob(sha256="c" * 64, size=3, mimetype="image/png")
+    path = Path(django_settings.MEDIA_ROOT) / orphan.relative_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"png")
+
+    # when
+    services.blobs_release(sha256s=[orphan.sha256])
+
+    # then
+    assert not path.exists()
+    assert not Blob.objects.filter(pk=orphan.sha256).exists()
 
 
 def test_a_thumbnail_that_fails_does_not_stop_the_others_of_its_job(upload, members, dataset):
