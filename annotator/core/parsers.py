@@ -32,14 +32,22 @@ def _refuse_constant(token: str) -> None:
 
 
 def _nested_too_deep(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Level by level, containers only: a save's body has ~100 of them, and a stack of
+    (node, depth) pairs cost a tuple for each."""
+    level, depth = [value], 1
+    while level:
         if depth > JSON_MAX_DEPTH:
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        below = []
+        for node in level:
+            below.extend(
+                child for child in (node.values() if type(node) is dict else node) if type(child) in _CONTAINERS
+            )
+        level, depth = below, depth + 1
     return False
+
+
+_CONTAINERS = (dict, list)
 
 
 def json_loads_bounded(text: str | bytes, *, where: str = "JSON") -> Any:

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.utils.translation import gettext_lazy
+from rest_framework.exceptions import ParseError
 from rest_framework.renderers import JSONRenderer as DrfRenderer
 
+from annotator.core.parsers import JSON_MAX_DEPTH, json_loads_bounded
 from annotator.core.renderers import JSONRenderer
 from annotator.datasets import services as datasets
 from annotator.datasets.models import Item
@@ -67,3 +69,16 @@ def test_json_columns_read_back_what_was_stored(members, project, client_for, us
     assert {key: type(value) for key, value in stored.items()} == {
         key: type(value) for key, value in user_metadata.items()
     }
+
+
+@pytest.mark.parametrize("inner", ["[]", "{}"])
+def test_bodies_nest_to_the_limit_and_no_deeper(inner):
+    def nested(depth: int) -> str:  # alternating objects and lists, `depth` containers deep
+        text = inner
+        for level in range(depth - 1):
+            text = f'{{"k": {text}, "flat": [1, 2]}}' if level % 2 else f"[0, {text}, {{}}]"
+        return text
+
+    assert json_loads_bounded(nested(JSON_MAX_DEPTH)) is not None
+    with pytest.raises(ParseError, match=f"nested more than {JSON_MAX_DEPTH} levels"):
+        json_loads_bounded(nested(JSON_MAX_DEPTH + 1))
