@@ -151,6 +151,7 @@ def dataset_items_changed(*, dataset_id: str, files: int = 0) -> None:
 
 @functools.cache
 def _items_changed_sql(vendor: str) -> str:
+    """Built once per backend (the vendor is the cache's key: quoting is the backend's)."""
     quote = connections[router.db_for_write(Dataset)].ops.quote_name
     fields = {name: quote(Dataset._meta.get_field(name).column) for name in ("id", "items_version", "items_count")}
     return (
