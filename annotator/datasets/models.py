@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from annotator.core.fields import EntityIdField, JSONField
+from annotator.core.fields import EntityIdField, JSONField, author_field
 
 
 class Dataset(models.Model):
@@ -63,21 +63,24 @@ class Item(models.Model):
         DIR = "dir"
 
     id = EntityIdField()
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: (dataset, filename) and the other indexes below start with it.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items", db_index=False)
     type = models.CharField(max_length=8, choices=Type.choices, default=Type.FILE)
     filename = models.CharField(max_length=1024)
     name = models.CharField(max_length=255)
     dir = models.CharField(max_length=1024)
     hidden = models.BooleanField(default=False)
-    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    blob = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
+    )
     # Dataloop's metadata: "system" (size, mimetype, width, height, originalname, refs, ...)
     # and "user" (free). System keys live in the JSON too, so DQL filters them alike.
     metadata = JSONField(default=dict, blank=True)
     description = models.TextField(blank=True)
     annotated = models.BooleanField(default=False)
     annotations_count = models.PositiveIntegerField(default=0)
-    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    creator = author_field()
+    updated_by = author_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,6 +90,11 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["dataset", "dir", "filename"], name="item_dataset_dir_filename"),
             models.Index(fields=["dataset", "type", "hidden", "id"], name="item_dataset_type_id"),
+            # Plain btrees: a foreign key's own index on PostgreSQL comes with a second,
+            # varchar_pattern_ops twin that no query uses and every insert keeps up.
+            models.Index(fields=["blob"], name="item_blob"),
+            models.Index(fields=["creator"], name="item_creator"),
+            models.Index(fields=["updated_by"], name="item_updated_by"),
         ]
 
     def __str__(self) -> str:
