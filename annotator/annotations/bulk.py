@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from annotator.annotations.models import Annotation, AnnotationChange
+from annotator.core.json import json_text
 from annotator.datasets.models import Item
 
 ANNOTATION_COLUMNS = (
@@ -74,13 +75,6 @@ class ChangeRow:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     actor_id: str | None
-
-
-def _json(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # what orjson refuses (integers beyond 64 bits): the standard library's way
-        return json.dumps(value)
 
 
 def _insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -144,7 +138,7 @@ def _encoded(columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
         values = list(row)
         for n in json_at:
             if values[n] is not None:
-                values[n] = _json(values[n])
+                values[n] = json_text(values[n])
         for n in times_at:
             values[n] = _timestamp(values[n])
         encoded.append(tuple(values))
@@ -218,7 +212,7 @@ def insert_annotations(annotations: Sequence[NewAnnotation | Annotation], *, act
     at = _timestamp(now)
     annotation_rows, change_rows = [], []
     for a in annotations:
-        coordinates, metadata = _json(a.coordinates), _json(a.metadata)
+        coordinates, metadata = json_text(a.coordinates), json_text(a.metadata)
         annotation_rows.append(
             (
                 a.id,
@@ -237,9 +231,9 @@ def insert_annotations(annotations: Sequence[NewAnnotation | Annotation], *, act
             )
         )
         after = (
-            f'{{"id":{_json(a.id)},"type":{_json(a.type)},"label":{_json(a.label)},"coordinates":{coordinates},'
-            f'"metadata":{metadata},"description":{_json(a.description)},"version":1,'
-            f'"itemId":{_json(a.item_id)},"datasetId":{_json(a.dataset_id)}}}'
+            f'{{"id":{json_text(a.id)},"type":{json_text(a.type)},"label":{json_text(a.label)},"coordinates":{coordinates},'
+            f'"metadata":{metadata},"description":{json_text(a.description)},"version":1,'
+            f'"itemId":{json_text(a.item_id)},"datasetId":{json_text(a.dataset_id)}}}'
         )
         change_rows.append((a.id, a.item_id, AnnotationChange.Action.CREATED.value, 1, None, after, actor_id, at))
     _insert(Annotation._meta.db_table, ANNOTATION_COLUMNS, annotation_rows)

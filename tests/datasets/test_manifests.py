@@ -2,10 +2,13 @@
 
 import io
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
+from annotator.core.errors import BadRequest
 from annotator.core.models import Command
+from annotator.datasets.manifests import _url_path
 from annotator.datasets.models import Dataset, Item
 from tests.conftest import command_finished
 
@@ -123,3 +126,56 @@ def test_an_error_while_parsing_reaches_the_caller(members, dataset):
 
     with pytest.raises(OSError, match="disk went away"):
         register(dataset=dataset, user=members["owner"], lines=lines(), progress=_Progress(), total_bytes=1)
+
+
+URLS = [
+    "https://cdn.example.com/shard1/img_0000001.jpg",
+    "http://images.example.com/c/bird.jpg?x=1#top",
+    "https://e.com",
+    "https://e.com?only=query",
+    "https://e.com/a%20b/c%2Fd.png",
+    "https://E.COM/Upper.JPG",
+    "HTTPS://e.com/upper-scheme.jpg",
+    "https://e.com:8443/with-port.jpg",
+    "https://[::1]/ipv6.jpg",
+    "https://user:secret@e.com/credentials.jpg",
+    "https://user@e.com/user-only.jpg",
+    "ftp://e.com/x.jpg",
+    "https:///no-host.jpg",
+    "https://e.com/tab\tinside.jpg",
+    " https://e.com/leading-space.jpg",
+    "https://e.com/space inside.jpg",
+    "https://e.com/ünïcode.jpg",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("url", URLS)
+def test_the_fast_url_check_agrees_with_urlsplit(url):
+    parts = urlsplit(url)
+    accepted = parts.scheme in {"http", "https"} and parts.hostname and not (parts.username or parts.password)
+    if accepted:
+        assert _url_path(url, 1) == parts.path
+    else:
+        with pytest.raises(BadRequest, match="url must be http"):
+            _url_path(url, 1)
+
+
+def test_a_line_with_nan_or_infinity_is_rejected(client_for, members, dataset, celery_worker):
+    api = client_for(members["engineer"])
+    lines = [
+        '{"url": "https://e.com/a.jpg", "metadata": {"user": {"score": NaN}}}',
+        '{"url": "https://e.com/b.jpg", "metadata": {"user": {"score": Infinity}}}',
+        GOOD[0],
+    ]
+
+    done = command_finished(api, post_manifest(api, dataset, lines).json()["id"])
+
+    assert done["status"] == "success"
+    assert done["spec"]["created"] == 1
+    assert [(r["line"], r["reason"]) for r in done["spec"]["rejected"]] == [
+        (1, "line 1 is not JSON"),
+        (2, "line 2 is not JSON"),
+    ]
+    assert list(Item.objects.filter(dataset=dataset, type="file").values_list("filename", flat=True)) == ["/cat.jpg"]
