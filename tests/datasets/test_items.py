@@ -97,6 +97,17 @@ def test_uploading_under_a_file_as_if_it_were_a_folder_is_409_and_changes_nothin
     wait_until(lambda: media_files() == files_before, message="the refused upload's bytes to go")
 
 
+def test_an_item_outlives_its_author(upload, members, dataset, client_for):
+    # Authors have no index and no constraint on items: Django sets them to null itself.
+    item_id = upload(members["engineer"], dataset, "/left.png").json()["id"]
+
+    members["engineer"].delete()  # as the admin deletes a user
+
+    body = client_for(members["owner"]).get(f"/api/v1/items/{item_id}").json()
+    assert (body["creator"], body["updatedBy"]) == (None, None)
+    assert Item.objects.filter(pk=item_id, creator=None, updated_by=None).exists()
+
+
 def test_skip_mode_keeps_the_first_item(upload, members, dataset):
     first = upload(members["owner"], dataset, "/x.png", png(color=(1, 1, 1))).json()
     again = upload(members["owner"], dataset, "/x.png", png(color=(2, 2, 2)), mode="skip")
