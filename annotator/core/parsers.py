@@ -31,6 +31,9 @@ def _refuse_constant(token: str) -> None:
     raise ValueError(f"{token} is not valid JSON")
 
 
+_CONTAINERS = (dict, list)
+
+
 def _nested_too_deep(value: Any) -> bool:
     """Level by level, containers only: a save's body has ~100 of them, and a stack of
     (node, depth) pairs cost a tuple for each."""
@@ -45,9 +48,6 @@ def _nested_too_deep(value: Any) -> bool:
             )
         level, depth = below, depth + 1
     return False
-
-
-_CONTAINERS = (dict, list)
 
 
 def json_loads_bounded(text: str | bytes, *, where: str = "JSON") -> Any:

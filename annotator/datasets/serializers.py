@@ -51,12 +51,12 @@ def item_refs(item: Item) -> list[dict[str, Any]]:
     return refs
 
 
-def item_task_items_known(item: Item, task_items: list) -> None:
-    """Record the item's task rows as prefetch_related records them, so that item_refs asks
-    no query (a new item's are known: none). Prefetching keeps the rows in a queryset's
-    result cache; a `.none()` queryset would still be compiled on every read."""
+def item_without_task_items(item: Item) -> None:
+    """Record that the item is in no task (a new item: none can hold it before it commits),
+    as prefetch_related records task rows, so that item_refs asks no query. Prefetching keeps
+    the rows in a queryset's result cache; a `.none()` queryset would be compiled on every read."""
     known = QuerySet(model=Item._meta.get_field("task_items").related_model)
-    known._result_cache = list(task_items)
+    known._result_cache = []
     known._prefetch_done = True
     item._prefetched_objects_cache = {"task_items": known}
 

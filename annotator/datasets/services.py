@@ -20,7 +20,7 @@ from annotator.datasets import storage
 from annotator.datasets.images import inspect_image
 from annotator.datasets.models import Blob, Dataset, Item
 from annotator.datasets.paths import ancestors, join_path, normalize_path, split_path
-from annotator.datasets.serializers import dataset_json, item_json, item_task_items_known
+from annotator.datasets.serializers import dataset_json, item_json, item_without_task_items
 
 DATASET_NAME_MAX = 200
 UPLOAD_MODES = ("skip", "overwrite")
@@ -339,7 +339,7 @@ def _item_write(dataset, filename, blob, system, user_metadata, description, use
             )
             if _ITEM_INSERT.insert(item):
                 # No task holds an item that is not committed yet: its JSON needs no query for task refs.
-                item_task_items_known(item, [])
+                item_without_task_items(item)
                 dataset_items_changed(dataset_id=dataset.pk, files=1)
                 return item, "created"
         existing = _item_at(dataset, filename, for_update=True)
@@ -397,16 +397,7 @@ def _item_with_context(*, for_update: bool, people: bool = True):
     return CompiledLookup(lambda item_id: queryset.filter(pk=item_id)[:1])
 
 
-def _item_at_path(*, for_update: bool):
-    queryset = Item.objects.select_related("creator", "updated_by")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    return CompiledLookup(lambda dataset_id, filename: queryset.filter(dataset_id=dataset_id, filename=filename)[:1])
-
-
 # Every upload reads its path and its blob: compiled once (core/compiled.py).
-_ITEM_AT_PATH = _item_at_path(for_update=False)
-_ITEM_AT_PATH_LOCKED = _item_at_path(for_update=True)
 _BLOB_LOCKED = CompiledLookup(lambda sha256: Blob.objects.select_for_update().filter(pk=sha256)[:1])
 _BLOB_INSERT = CompiledInsert(Blob)
 _ITEM_INSERT = CompiledInsert(Item)
@@ -414,7 +405,7 @@ _ITEM_INSERT = CompiledInsert(Item)
 
 def _item_at(dataset: Dataset, filename: str, *, for_update: bool = False) -> Item | None:
     """The item at `filename` in `dataset` (with its creator and updater), or None."""
-    return (_ITEM_AT_PATH_LOCKED if for_update else _ITEM_AT_PATH).first(dataset.pk, filename)
+    return _items_at_paths(1, for_update=for_update).first(dataset.pk, filename)
 
 
 def _items_at(dataset: Dataset, filenames: list[str]) -> dict[str, Item]:
@@ -425,9 +416,11 @@ def _items_at(dataset: Dataset, filenames: list[str]) -> dict[str, Item]:
 
 
 @functools.lru_cache(maxsize=32)
-def _items_at_paths(count: int) -> CompiledLookup:
-    """Compiled once per number of paths (a path and its folders: a few)."""
+def _items_at_paths(count: int, *, for_update: bool = False) -> CompiledLookup:
+    """Compiled once per number of paths (a path and its folders: a few) and locking."""
     queryset = Item.objects.select_related("creator", "updated_by")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
     return CompiledLookup(lambda dataset_id, *filenames: queryset.filter(dataset_id=dataset_id, filename__in=filenames))
 
 
@@ -553,7 +546,7 @@ def blobs_release(*, sha256s: list[str]) -> None:
     was rolled back (an upload that failed at its commit)."""
     for sha256 in sha256s:
         with transaction.atomic():
-            blob = Blob.objects.select_for_update().filter(pk=sha256).first()
+            blob = _BLOB_LOCKED.first(sha256)
             if blob is None:
                 _file_without_row_remove(sha256)
                 continue
@@ -579,11 +572,6 @@ def _used_as_document(sha256: str) -> bool:
     from annotator.ontologies.models import Recipe
 
     return Recipe.objects.filter(instructions_blob_sha256=sha256).exists()
-
-
-def blob_thumbnail_make(*, sha256: str) -> bool:
-    """Make a blob's thumbnail (idempotent); False if the blob is gone."""
-    return blob_thumbnails_make(sha256s=[sha256]) == 1
 
 
 def blob_thumbnails_make(*, sha256s: list[str]) -> int:

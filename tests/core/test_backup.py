@@ -15,7 +15,7 @@ from annotator.annotations.models import Annotation
 from annotator.core import backup
 from annotator.datasets.documents import recipe_instructions_upload
 from annotator.datasets.models import Blob, Dataset, Item
-from annotator.datasets.services import blob_thumbnail_make
+from annotator.datasets.services import blob_thumbnails_make
 from annotator.ontologies.models import Recipe
 from annotator.tasks.models import Task, TaskItem, TaskItemStatusChange
 from annotator.tasks.queue import assignment_pull, item_statuses_set
@@ -95,7 +95,7 @@ def demo(db, settings, tmp_path):
     assert Annotation.objects.filter(dataset__project=project, type="note").exists()
     recipe = Recipe.objects.get(project=project)
     recipe_instructions_upload(user=project.creator, recipe_id=recipe.pk, fileobj=io.BytesIO(b"%PDF-1.4 instructions"))
-    blob_thumbnail_make(sha256=Item.objects.filter(dataset__project=project, blob__isnull=False).first().blob_id)
+    blob_thumbnails_make(sha256s=[Item.objects.filter(dataset__project=project, blob__isnull=False).first().blob_id])
     MembershipFactory(project=ProjectFactory(name="Other project"), role="annotator")
     return project
 

@@ -44,7 +44,7 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("corpus-media")
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
         # no thumbnail job: a worker of the run would write to the world's rows meanwhile
-        with mock.patch("annotator.datasets.jobs.thumbnail_make.delay"):
+        with mock.patch("annotator.core.job_queue.job_collect"):
             project = ProjectFactory()
             owner, annotator = project.creator, MembershipFactory(project=project, role="annotator").user
             dataset = datasets.dataset_create(user=owner, project_id=project.id, name="Corpus", labels=LABELS)
@@ -54,7 +54,7 @@ def shared_world(django_db_setup, django_db_blocker, tmp_path_factory):
             annotation = annotations_create(user=owner, item_id=item.id, annotations=[box(attributes={})])[0][0]
             # Made now, so that a thumbnail job another test queued for the same bytes finds it
             # done: the embedded worker shares this process's settings, this media folder too.
-            datasets.blob_thumbnail_make(sha256=item.blob_id)
+            datasets.blob_thumbnails_make(sha256s=[item.blob_id])
         try:
             yield {
                 "clients": {"owner": bearer_client(owner), "annotator": bearer_client(annotator)},

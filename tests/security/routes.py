@@ -55,7 +55,7 @@ def make_world(caller_role: str | None = None) -> dict:
     item, _ = datasets.item_upload(user=owner, dataset_id=dataset.id, path="/secret.png", fileobj=io.BytesIO(png()))
     # The thumbnail job runs only where a worker does (not in every test session): make it here,
     # so the thumbnail route answers the same whatever ran before.
-    datasets.blob_thumbnail_make(sha256=item.blob_id)
+    datasets.blob_thumbnails_make(sha256s=[item.blob_id])
     (annotation,), _rules = annotations_create(
         user=owner,
         item_id=item.id,
