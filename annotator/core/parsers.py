@@ -1,4 +1,4 @@
-"""JSON request bodies with bounds: size, nesting depth, and no NaN or Infinity.
+"""JSON request bodies with bounds: size, nesting depth, and no NaN, Infinity or NUL.
 
 DRF's own JSONParser reads a body of any size (Django's DATA_UPLOAD_MAX_MEMORY_SIZE only
 guards form and multipart bodies) and lets a RecursionError from deeply nested input
@@ -50,8 +50,28 @@ def _nested_too_deep(value: Any) -> bool:
     return False
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is in any string or key of parsed JSON."""
+    level = [value]
+    while level:
+        below = []
+        for node in level:
+            if type(node) is str:
+                if "\x00" in node:
+                    return True
+            elif type(node) is dict:
+                below.extend(node)
+                below.extend(node.values())
+            elif type(node) is list:
+                below.extend(node)
+        level = below
+    return False
+
+
 def json_loads_bounded(text: str | bytes, *, where: str = "JSON") -> Any:
-    """json.loads, but ParseError (400) for invalid, NaN-bearing or too deeply nested input."""
+    """json.loads, but ParseError (400) for invalid, NaN-bearing, NUL-bearing or too deeply
+    nested input. PostgreSQL's jsonb and text refuse NaN, Infinity and NUL (a 500, or a whole
+    manifest failed, when they got that far); SQLite would keep them, so both refuse here."""
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
         too_deep = isinstance(value, dict | list) and _nested_too_deep(value)
@@ -61,6 +81,12 @@ def json_loads_bounded(text: str | bytes, *, where: str = "JSON") -> Any:
         raise ParseError(f"{where} parse error - {exc}") from exc
     if too_deep:
         raise ParseError(f"{where} is nested more than {JSON_MAX_DEPTH} levels deep.")
+    # A NUL can only arrive escaped (JSON forbids raw control characters in strings), so the
+    # walk runs only for text holding the escape: rare, and then it rules out an escaped
+    # backslash followed by "u0000".
+    escape = "\\u0000" if isinstance(text, str) else b"\\u0000"
+    if escape in text and _holds_nul(value):
+        raise ParseError(f"{where} parse error - NUL characters (\\u0000) are not allowed")
     return value
 
 

@@ -82,3 +82,39 @@ def test_bodies_nest_to_the_limit_and_no_deeper(inner):
     assert json_loads_bounded(nested(JSON_MAX_DEPTH)) is not None
     with pytest.raises(ParseError, match=f"nested more than {JSON_MAX_DEPTH} levels"):
         json_loads_bounded(nested(JSON_MAX_DEPTH + 1))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r'{"user": {"name": "a\u0000b"}}',  # a value
+        r'{"user": {"a\u0000": 1}}',  # a key
+        r'[1, [{"deep": ["x", "\u0000"]}]]',  # inside lists
+        rb'{"user": "\u0000"}',  # a body read as bytes
+    ],
+)
+def test_nul_characters_are_refused_wherever_they_are(text):
+    with pytest.raises(ParseError, match="NUL"):
+        json_loads_bounded(text)
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul():
+    assert json_loads_bounded(r'{"path": "C:\\u0000.txt"}') == {"path": "C:\\u0000.txt"}
+
+
+def test_a_nul_in_a_metadata_patch_is_a_400_and_changes_nothing(members, project, client_for):
+    dataset = datasets.dataset_create(user=members["owner"], project_id=project.id, name="Nul")
+    item = datasets.item_upload(
+        user=members["owner"],
+        dataset_id=dataset.id,
+        fileobj=io.BytesIO(png()),
+        path="/a.png",
+        metadata={"user": {"k": 1}},
+    )[0]
+    body = r'{"metadata": {"user": {"k": "x\u0000y"}}}'
+
+    response = client_for(members["owner"]).patch(f"/api/v1/items/{item.id}", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["message"]
+    assert Item.objects.get(pk=item.id).metadata["user"] == {"k": 1}

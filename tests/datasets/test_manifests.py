@@ -179,3 +179,27 @@ def test_a_line_with_nan_or_infinity_is_rejected(client_for, members, dataset, c
         (2, "line 2 is not JSON"),
     ]
     assert list(Item.objects.filter(dataset=dataset, type="file").values_list("filename", flat=True)) == ["/cat.jpg"]
+
+
+def test_a_line_with_a_nul_character_is_rejected(client_for, members, dataset, celery_worker):
+    api = client_for(members["engineer"])
+    lines = [r'{"url": "https://e.com/a.jpg", "metadata": {"user": {"note": "a\u0000"}}}', GOOD[0]]
+
+    done = command_finished(api, post_manifest(api, dataset, lines).json()["id"])
+
+    assert done["status"] == "success"
+    assert done["spec"]["created"] == 1
+    assert [(r["line"], r["reason"]) for r in done["spec"]["rejected"]] == [(1, "line 1 is not JSON")]
+    assert list(Item.objects.filter(dataset=dataset, type="file").values_list("filename", flat=True)) == ["/cat.jpg"]
+
+
+def test_backslashes_and_quotes_in_metadata_arrive_intact(client_for, members, dataset, celery_worker):
+    # PostgreSQL takes the rows as COPY text, where a backslash starts an escape.
+    user = {"win": "C:\\temp\\new", "quote": 'say "hi"', "tab": "a\tb", "nl": "x\ny", "uni": "é\u2028☃"}
+    api = client_for(members["engineer"])
+    line = json.dumps({"url": "https://e.com/odd.jpg", "metadata": {"user": user}})
+
+    done = command_finished(api, post_manifest(api, dataset, [line]).json()["id"])
+
+    assert done["spec"]["created"] == 1, done
+    assert Item.objects.get(dataset=dataset, filename="/odd.jpg").metadata["user"] == user
