@@ -168,6 +168,50 @@ def test_a_sort_index_serves_metadata_sorts_both_ways(members, dataset):
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        {"filter": {"filename": "/shard/**"}, "sort": {"filename": "ascending"}},  # a glob's fixed prefix
+        {"filter": {"filename": "/shard/**/*.png"}, "sort": {"filename": "descending"}},
+        {"filter": {"dir": "/shard"}, "sort": {"filename": "descending"}},
+    ],
+)
+def test_path_prefixes_and_path_sorts_are_served_by_the_path_indexes(dataset, body):
+    """Paths compare in byte order on PostgreSQL (datasets/0006), so the unique path index and
+    (dataset, dir, filename) serve prefixes and sorts without a pattern-ops twin."""
+    from annotator.core.dql import ITEMS, compile_query
+
+    compiled = compile_query({**body, "page": 0, "pageSize": 10}, ITEMS)
+    sql, params = compiled.apply(Item.objects.filter(dataset=dataset))[:10].query.sql_with_params()
+    if connection.vendor != "postgresql":
+        assert list(Item.objects.raw(sql, params)) == []  # the query runs; SQLite has byte order already
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # the table is tiny: make the planner show its hand
+        cursor.execute("SET enable_bitmapscan = off")
+        cursor.execute("SET enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET ALL")
+    assert "item_path_unique_in_dataset" in plan or "item_dataset_dir_filename" in plan, plan
+    assert "Index Cond" in plan and "'/shard" in plan.partition("Index Cond")[2], plan  # the prefix bounds the scan
+    # At most an incremental sort of equal paths by the id tie-breaker: never a sort of all rows.
+    assert not [line for line in plan.splitlines() if line.strip(" ->").startswith("Sort  (")], plan
+    assert "Presorted Key: filename" in plan or "Sort" not in plan, plan
+
+
+def test_paths_sort_in_byte_order(upload, members, dataset):
+    for path in ("/a.png", "/B.png", "/é.png", "/_.png", "/Z/x.png"):
+        upload(members["owner"], dataset, path)
+
+    names = list(
+        Item.objects.filter(dataset=dataset, type="file").order_by("filename").values_list("filename", flat=True)
+    )
+
+    assert names == sorted(names, key=lambda name: name.encode())
+    assert names == ["/B.png", "/Z/x.png", "/_.png", "/a.png", "/é.png"]
+
+
+@pytest.mark.parametrize(
     "filter_",
     [{"annotated": True}, {"annotationsCount": {"$gte": 2}}, {"updatedAt": {"$gt": "2000-01-01T00:00:00.000Z"}}],
 )
