@@ -79,13 +79,20 @@ def entity_visible(*, user, keyword: str, entity_id: str) -> bool:
 
 
 class UrlEntitiesVisible(BasePermission):
-    """404 unless every entity the URL names is in one of the caller's projects."""
+    """404 unless every entity the URL names is in one of the caller's projects.
+
+    A view may name URL keywords in `entities_checked_by_service`: its service finds that
+    entity only through the caller's membership, answering the same 404 first thing, so the
+    gate's own read of it would be a second query for the same answer (the studio's save)."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
             return True  # IsAuthenticated (before this) answers anonymous callers; AllowAny views stay open
+        checked_later = getattr(view, "entities_checked_by_service", ())
         for keyword, value in (view.kwargs or {}).items():
+            if keyword in checked_later:
+                continue
             if keyword in _VISIBLE and not entity_visible(user=user, keyword=keyword, entity_id=value):
                 raise NotFound(f"{NAMES[keyword]} not found.")
         return True

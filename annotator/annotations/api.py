@@ -93,6 +93,9 @@ class ItemAnnotationsView(APIView):
 
 
 class ItemAnnotationsBatchView(APIView):
+    # annotations_batch locks the item through the caller's membership before anything else.
+    entities_checked_by_service = ("item_id",)
+
     @extend_schema(
         tags=["annotations"],
         operation_id="item_annotations_batch",

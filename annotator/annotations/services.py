@@ -1,6 +1,6 @@
 """Every write to annotations: create, update, delete, batch, restore, review status.
 
-Concurrency: every write locks the item's row first (`item_require(for_update=True)`), so
+Concurrency: every write locks the item's row first (`item_lock_for_member`), so
 the writes to one item's annotations are serialised, on SQLite and PostgreSQL alike. That
 keeps `annotationsCount` and `annotated` exact and makes the version check race-free: of two
 clients updating the same version, one wins and the other gets 409 with the current state.
@@ -14,6 +14,7 @@ import copy as copy_module
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +41,7 @@ from annotator.core.ids import is_valid_id, new_id
 from annotator.core.jsonmerge import deep_merge
 from annotator.core.permissions import role_allows
 from annotator.datasets.models import Dataset, Item
-from annotator.datasets.services import dataset_items_changed, item_require
+from annotator.datasets.services import dataset_items_changed, item_lock_for_member
 
 STATUSES = ("issue", "review", "approved")
 # Who may set each review status (None clears it); see core/permissions.py.
@@ -71,6 +72,9 @@ class WriteContext:
     pending: list[Annotation] = field(default_factory=list)  # created, inserted together by _flush
     issue_raised: bool = False  # a status became "issue": the item reopens in its tasks
     event_json: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id, as announced (masks in RLE)
+    # When the request's annotations are created: one time for all of them, as for one
+    # transaction (and formatted once: core.json.iso keeps its last answer).
+    now: datetime = field(default_factory=timezone.now)
 
     def require(self, operation: str) -> None:
         if not role_allows(self.role, operation):
@@ -88,7 +92,7 @@ class WriteContext:
 
 
 def _context(*, user: User, item_id: str, operation: str, system: bool = True) -> WriteContext:
-    item = item_require(user=user, item_id=item_id, operation=operation, for_update=True, people=False)
+    item = item_lock_for_member(user=user, item_id=item_id, operation=operation)
     if item.type != Item.Type.FILE:
         raise BadRequest("Folders cannot be annotated.")
     return WriteContext(
@@ -219,11 +223,10 @@ def _create(ctx: WriteContext, raw: Any, where: str, *, action: str = Annotation
         raise BadRequest(f"{where}: an annotation is an object.", details={"field": where})
     fields = _clean(ctx, raw, where)
     _check_status_change(ctx, None, fields["metadata"]["system"].get("status"), where)
-    now = timezone.now()
     annotation = _new_annotation(
         item=ctx.item,
         user=ctx.user,
-        values={"id": new_id(), "version": 1, "created_at": now, "updated_at": now, **fields},
+        values={"id": new_id(), "version": 1, "created_at": ctx.now, "updated_at": ctx.now, **fields},
     )
     ctx.pending.append(annotation)
     _record(ctx, action, annotation.id, annotation.version, None, stored_json(annotation))
@@ -455,13 +458,15 @@ def annotation_delete(*, user: User, annotation_id: str, version: Any = None) ->
 def annotations_batch(*, user: User, item_id: str, body: Any) -> WriteContext:
     """The studio's save: `{"create": [...], "update": [{id, version, ...diff}], "delete": [{id, version}]}`
     in one transaction. Any error (400, 404 or a 409 on a stale version) applies nothing."""
+    # The item first: its view leaves the access gate's check of it to this (a stranger gets 404
+    # whatever the body).
+    ctx = _context(user=user, item_id=item_id, operation="annotation.view")
     if not isinstance(body, dict) or set(body) - {"create", "update", "delete"}:
         raise BadRequest("The body is {create: [...], update: [...], delete: [...]}.")
     parts = {key: body.get(key) or [] for key in ("create", "update", "delete")}
     if not all(isinstance(value, list) for value in parts.values()):
         raise BadRequest("create, update and delete are lists.")
     _limit(sum(len(value) for value in parts.values()))
-    ctx = _context(user=user, item_id=item_id, operation="annotation.view")
     for i, entry in enumerate(parts["delete"]):
         entry = {"id": entry} if isinstance(entry, str) else entry
         where = f"delete[{i}]"

@@ -6,13 +6,25 @@ from typing import Any
 
 import orjson
 
+_last_iso: tuple[datetime | None, str | None] = (None, None)
+
 
 def iso(value: datetime | None) -> str | None:
-    """Timestamps as Dataloop writes them: ISO 8601 UTC with milliseconds and a Z."""
+    """Timestamps as Dataloop writes them: ISO 8601 UTC with milliseconds and a Z.
+
+    The last answer is kept for the same object: a save's annotations share one time, which
+    its answer, its event and its history rows format ~30 times. (The kept tuple holds the
+    object, so no other object can take its identity; a thread may replace it at any time.)"""
+    global _last_iso
     if value is None:
         return None
+    last = _last_iso
+    if last[0] is value:
+        return last[1]
     text = value.astimezone(UTC).isoformat()  # 2026-11-26T12:57:24[.123456]+00:00, fast in C
-    return f"{text[:19]}{text[19:23] if value.microsecond else '.000'}Z"
+    text = f"{text[:19]}{text[19:23] if value.microsecond else '.000'}Z"
+    _last_iso = (value, text)
+    return text
 
 
 def json_text(value: Any) -> str:

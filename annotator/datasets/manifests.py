@@ -16,6 +16,7 @@ import mimetypes
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from annotator.datasets.paths import ancestors, normalize_path, split_path
 from annotator.datasets.services import dataset_items_changed
 
 BATCH = 5000
+YIELD_EVERY = 64  # lines (~0.7 ms of parsing)
 MAX_LINE = 64 * 1024
 MAX_REPORTED = 1000
 T = TypeVar("T")
@@ -158,6 +160,11 @@ def _batches(lines, rejected: list[dict[str, Any]], records: "_ItemRecords") -> 
     consumed = 0
     record = records.start_batch()
     for number, text, consumed in lines:
+        if number % YIELD_EVERY == 0:
+            # Hand the GIL to the writing thread if it waits for it: between its round trips it
+            # needs it only briefly, but waited up to the interpreter's 5 ms switch interval for
+            # this thread to let go, and the server idled meanwhile (a fifth of the time).
+            time.sleep(0)
         if not text.strip():
             continue
         try:

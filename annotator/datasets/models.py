@@ -92,7 +92,9 @@ class Item(models.Model):
             models.Index(fields=["dataset", "type", "hidden", "id"], name="item_dataset_type_id"),
             # Plain btrees: a foreign key's own index on PostgreSQL comes with a second,
             # varchar_pattern_ops twin that no query uses and every insert keeps up.
-            models.Index(fields=["blob"], name="item_blob"),
+            # Only items with bytes: what asks it (is this blob still used?) names a blob, and link
+            # items (manifests, a million at a time) have none to keep up.
+            models.Index(fields=["blob"], name="item_blob", condition=models.Q(blob__isnull=False)),
             models.Index(fields=["creator"], name="item_creator"),
             models.Index(fields=["updated_by"], name="item_updated_by"),
         ]

@@ -347,3 +347,29 @@ def test_counts_follow_creates_and_deletes(members, client_for, item):
 def test_folders_cannot_be_annotated(members, client_for, item):
     folder = Item.objects.get(dataset_id=item.dataset_id, type="dir", filename="/photos")
     assert create(client_for(members["owner"]), folder, box()).status_code == 400
+
+
+def test_a_batch_save_finds_the_item_and_the_callers_role_in_the_query_that_locks_it(members, client_for, item):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(members["annotator"])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/items/{item.id}/annotations/batch", {"create": [box()]}, format="json")
+
+    assert response.status_code == 200, response.json()
+    reading_roles = [q["sql"] for q in queries.captured_queries if "accounts_membership" in q["sql"]]
+    assert len(reading_roles) == 1, reading_roles  # the access gate's own read is left out
+    assert "datasets_item" in reading_roles[0]
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in reading_roles[0]
+
+
+@pytest.mark.parametrize("body", [{"create": [box()]}, {"create": "not a list"}, ["not", "an", "object"]])
+def test_a_stranger_saving_a_batch_gets_404_whatever_the_body(body, members, client_for, item):
+    response = client_for(members["stranger"]).post(f"/api/v1/items/{item.id}/annotations/batch", body, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["message"] == "Item not found."
+    assert not Annotation.objects.exists()
