@@ -5,6 +5,7 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 
 from annotator.core.errors import BadRequest
 from annotator.core.models import Command
@@ -51,6 +52,11 @@ def test_a_manifest_registers_link_items_and_reports_bad_lines(client_for, membe
     assert cat.metadata["system"]["url"] == "https://images.example.com/a/cat.jpg"
     assert cat.metadata["system"]["mimetype"] == "image/jpeg"
     assert cat.metadata["user"] == {"split": "train"}
+    # every column as the ORM would have written it (the rows go in as COPY text or JSON)
+    assert (cat.type, cat.name, cat.dir, cat.hidden, cat.description) == ("file", "cat.jpg", "/", False, "")
+    assert (cat.annotated, cat.annotations_count, cat.blob_id) == (False, 0, None)
+    assert cat.creator_id == cat.updated_by_id == members["engineer"].id
+    assert cat.created_at == cat.updated_at and abs((timezone.now() - cat.created_at).total_seconds()) < 60
     assert Item.objects.filter(dataset=dataset, type="dir", filename="/pets/birds").exists()
     assert Dataset.objects.get(pk=dataset.pk).items_count == 3
     # the stream of a link item redirects to its URL
@@ -194,8 +200,10 @@ def test_a_line_with_a_nul_character_is_rejected(client_for, members, dataset, c
 
 
 def test_backslashes_and_quotes_in_metadata_arrive_intact(client_for, members, dataset, celery_worker):
-    # PostgreSQL takes the rows as COPY text, where a backslash starts an escape.
+    # PostgreSQL takes the rows as COPY text, where a backslash starts an escape; SQLite as a
+    # JSON array of rows, the metadata a JSON string in it.
     user = {"win": "C:\\temp\\new", "quote": 'say "hi"', "tab": "a\tb", "nl": "x\ny", "uni": "é\u2028☃"}
+    user |= {"precise": 0.30000000000000004, "huge": 2**70, "nested": {"list": [1, None, True, "s"]}}
     api = client_for(members["engineer"])
     line = json.dumps({"url": "https://e.com/odd.jpg", "metadata": {"user": user}})
 
