@@ -390,9 +390,9 @@ def _clear_annotations(item: Item, user: User) -> None:
     annotations_clear(user=user, item=item)
 
 
-def _item_with_context(*, for_update: bool, people: bool = True):
+def _item_with_context(*, for_update: bool):
     related = ("creator", "updated_by", "blob", "dataset__creator", "dataset__project__creator")
-    queryset = Item.objects.select_related(*related) if people else Item.objects.select_related("dataset__project")
+    queryset = Item.objects.select_related(*related)
     if for_update:
         queryset = queryset.select_for_update(of=("self",))  # the joined rows stay unlocked
     return CompiledLookup(lambda item_id: queryset.filter(pk=item_id)[:1])
@@ -428,10 +428,9 @@ def _items_at_paths(count: int, *, for_update: bool = False) -> CompiledLookup:
 # Nearly every item route reads the item this way: compiled once (core/compiled.py).
 _ITEM = _item_with_context(for_update=False)
 _ITEM_LOCKED = _item_with_context(for_update=True)
-# Writes that never answer with the item's JSON (annotation saves) skip its people and blob.
-_ITEM_LOCKED_BARE = _item_with_context(for_update=True, people=False)
-# Annotation writes: the item locked with its dataset and project, only if the caller is a
-# member, and the caller's role, in one query.
+# Annotation writes, which never answer with the item's JSON: the item locked with its
+# dataset and project (not their people or blob), only if the caller is a member, and the
+# caller's role, in one query.
 _ITEM_LOCKED_FOR_MEMBER = CompiledLookup(
     lambda item_id, user_id: (
         Item.objects.select_related("dataset__project")
@@ -442,16 +441,14 @@ _ITEM_LOCKED_FOR_MEMBER = CompiledLookup(
 )
 
 
-def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False, people: bool = True) -> Item:
+def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
     """The item (with its dataset and project) if `user` may perform `operation` on it; 404 for
     non-members and unknown ids. Two queries (item with dataset and project, then the role, which
     the API's access gate has usually read already). `for_update` locks the item's row in the
     same query on PostgreSQL (the lock is released at once when the check fails: the 404 or 403
     rolls the transaction back). SQLite has no row locks: its writers are serialised by the
-    write transaction itself. `people=False` (with `for_update`) reads only the item, its
-    dataset and its project: reaching the item's or dataset's creator, updater or blob is then
-    a query each."""
-    lookup = (_ITEM_LOCKED if people else _ITEM_LOCKED_BARE) if for_update else _ITEM
+    write transaction itself."""
+    lookup = _ITEM_LOCKED if for_update else _ITEM
     item = lookup.first(item_id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
@@ -461,10 +458,11 @@ def item_require(*, user: User, item_id: str, operation: str, for_update: bool =
 
 
 def item_lock_for_member(*, user: User, item_id: str, operation: str) -> Item:
-    """item_require(for_update=True, people=False) in one query instead of two: the item is
-    found and locked only through the caller's membership, which brings the role along. 404
-    for non-members and unknown ids, as the API's access gate answers, so a route whose item
-    this reads may leave the gate's own read of it out (`entities_checked_by_service`)."""
+    """The item, locked, with its dataset and project (reaching their people or the blob is a
+    query each), if `user` may perform `operation` on it, in one query: the item is found only
+    through the caller's membership, which brings the role along. 404 for non-members and
+    unknown ids, as the API's access gate answers, so a route whose item this reads may leave
+    the gate's own read of it out (`entities_checked_by_service`)."""
     item = _ITEM_LOCKED_FOR_MEMBER.first(item_id, user.id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
