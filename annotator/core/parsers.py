@@ -83,9 +83,10 @@ def json_loads_bounded(text: str | bytes, *, where: str = "JSON") -> Any:
         raise ParseError(f"{where} is nested more than {JSON_MAX_DEPTH} levels deep.")
     # A NUL can only arrive escaped (JSON forbids raw control characters in strings), so the
     # walk runs only for text holding the escape: rare, and then it rules out an escaped
-    # backslash followed by "u0000".
-    escape = "\\u0000" if isinstance(text, str) else b"\\u0000"
-    if escape in text and _holds_nul(value):
+    # backslash followed by "u0000". Bytes may also be UTF-16 or UTF-32, which json.loads
+    # reads too: their zero bytes send them to the walk.
+    suspect = "\\u0000" in text if isinstance(text, str) else (b"\\u0000" in text or b"\x00" in text)
+    if suspect and _holds_nul(value):
         raise ParseError(f"{where} parse error - NUL characters (\\u0000) are not allowed")
     return value
 

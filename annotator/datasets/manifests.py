@@ -103,7 +103,7 @@ def register(*, dataset: Dataset, user: User, lines, progress, total_bytes: int)
     refuses it if one exists, and it is written again, skipping the paths that exist. After
     the first such clash every later batch is looked up first.
     """
-    records = _ItemRecords(dataset, user)
+    records = _item_records(dataset, user)
     known_dirs = set(Item.objects.filter(dataset=dataset, type=Item.Type.DIR).values_list("filename", flat=True))
     created = skipped = 0
     rejected: list[dict[str, Any]] = []
@@ -155,7 +155,9 @@ def register(*, dataset: Dataset, user: User, lines, progress, total_bytes: int)
     return {"created": created, "skipped": skipped, "rejectedCount": len(rejected), "rejected": rejected[:MAX_REPORTED]}
 
 
-def _batches(lines, rejected: list[dict[str, Any]], records: "_ItemRecords") -> Iterator[tuple[list[Row], int, bool]]:
+def _batches(
+    lines, rejected: list[dict[str, Any]], records: "_CopyRecords | _JsonRecords"
+) -> Iterator[tuple[list[Row], int, bool]]:
     """([(path, directory, insert record)], bytes read, whether the batch is full) for the
     good lines; the bad ones go to `rejected`."""
     batch: list[Row] = []
@@ -273,34 +275,69 @@ _COLUMNS = (
 )
 
 
-class _ItemRecords:
-    """Makes a file item's insert record, as text, and inserts a batch of them: a line of COPY
-    text on PostgreSQL; elsewhere (SQLite) a JSON array, the batch going in as one JSON
-    parameter of one INSERT ... SELECT FROM json_each. SQLite's executemany let go of the GIL
-    around every row's step, and waited for it back while the parse thread held it: the two
-    threads ran in turn, not side by side."""
+class _CopyRecords:
+    """PostgreSQL: an item's record is a line of COPY text, in _COLUMNS' order; a batch is
+    one COPY (several times faster than INSERTs there)."""
 
     def __init__(self, dataset: Dataset, user: User):
-        self.copy = connection.vendor == "postgresql"
         self.dataset_id, self.user_id = dataset.id, user.id
 
     def start_batch(self):
         """The record maker for one batch: a batch's items share their creation time."""
-        now = timezone.now()
-        if self.copy:
-            # Paths hold no tab, newline, carriage return or backslash (normalize_path), and
-            # orjson escapes every control character, so only the metadata's backslashes need
-            # COPY's escaping.
-            head = f"\t{self.dataset_id}\t{Item.Type.FILE}\t"
-            tail = f"\t\tf\t0\t{self.user_id}\t{self.user_id}\t{now.isoformat()}\t{now.isoformat()}\n"
+        now = timezone.now().isoformat()
+        # Paths hold no tab, newline, carriage return or backslash (normalize_path), and orjson
+        # escapes every control character, so only the metadata's backslashes need escaping.
+        head = f"\t{self.dataset_id}\t{Item.Type.FILE}\t"
+        tail = f"\t\tf\t0\t{self.user_id}\t{self.user_id}\t{now}\t{now}\n"
 
-            def copy_line(path: str, name: str, directory: str, metadata: str) -> str:
-                if "\\" in metadata:
-                    metadata = metadata.replace("\\", "\\\\")
-                return f"{new_id()}{head}{path}\t{name}\t{directory}\tf\t{metadata}{tail}"
+        def copy_line(path: str, name: str, directory: str, metadata: str) -> str:
+            if "\\" in metadata:
+                metadata = metadata.replace("\\", "\\\\")
+            return f"{new_id()}{head}{path}\t{name}\t{directory}\tf\t{metadata}{tail}"
 
-            return copy_line
-        stamp = connection.ops.adapt_datetimefield_value(now)
+        return copy_line
+
+    def insert(self, records: list[str]) -> None:
+        with connection.cursor() as cursor:
+            sql = f"COPY {Item._meta.db_table} ({', '.join(_COLUMNS)}) FROM STDIN"
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                copy.write("".join(records))
+
+
+class _JsonRecords:
+    """SQLite: an item's record is a JSON array of what varies per item; a batch is one
+    INSERT ... SELECT FROM json_each over the array of them. An executemany let go of the GIL
+    around every row's step and waited to get it back from the parse thread, so the two
+    threads ran in turn, not side by side."""
+
+    _FIELD = "json_extract(value, '$[{}]')".format
+    # Each column's value: a field of the record, or a parameter shared by the batch.
+    _VALUES = {
+        "id": _FIELD(0),
+        "dataset_id": "%s",
+        "type": "%s",
+        "filename": _FIELD(1),
+        "name": _FIELD(2),
+        "dir": _FIELD(3),
+        "hidden": "0",
+        "metadata": _FIELD(4),
+        "description": "''",
+        "annotated": "0",
+        "annotations_count": "0",
+        "creator_id": "%s",
+        "updated_by_id": "%s",
+        "created_at": _FIELD(5),
+        "updated_at": _FIELD(5),
+    }
+
+    def __init__(self, dataset: Dataset, user: User):
+        self.dataset_id, self.user_id = dataset.id, user.id
+        values = ", ".join(self._VALUES[column] for column in _COLUMNS)
+        self.sql = f"INSERT INTO {Item._meta.db_table} ({', '.join(_COLUMNS)}) SELECT {values} FROM json_each(%s)"
+
+    def start_batch(self):
+        """The record maker for one batch: a batch's items share their creation time."""
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
 
         def json_row(path: str, name: str, directory: str, metadata: str) -> str:
             # The metadata goes as a string, so what is stored is exactly its JSON text.
@@ -309,23 +346,17 @@ class _ItemRecords:
         return json_row
 
     def insert(self, records: list[str]) -> None:
-        """One COPY (several times faster than INSERTs on PostgreSQL), or one INSERT ... SELECT.
-        The ORM's bulk_create spends most of its time compiling SQL per row."""
-        table, columns = Item._meta.db_table, ", ".join(_COLUMNS)
         with connection.cursor() as cursor:
-            if self.copy:
-                with (
-                    connection.wrap_database_errors,
-                    cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-                ):
-                    copy.write("".join(records))
-                return
-            row = "json_extract(value, '$[{}]')".format
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {row(0)}, %s, %s, {row(1)}, {row(2)}, {row(3)}, 0, {row(4)}, "
-                f"'', 0, 0, %s, %s, {row(5)}, {row(5)} FROM json_each(%s)",
-                [self.dataset_id, Item.Type.FILE, self.user_id, self.user_id, f"[{','.join(records)}]"],
+                self.sql, [self.dataset_id, Item.Type.FILE, self.user_id, self.user_id, f"[{','.join(records)}]"]
             )
+
+
+def _item_records(dataset: Dataset, user: User) -> "_CopyRecords | _JsonRecords":
+    """The file items' record maker and writer for this database. Either way the parse thread
+    makes the records, so that the writing thread only joins and sends them (the ORM's
+    bulk_create spends most of its time compiling SQL per row)."""
+    return (_CopyRecords if connection.vendor == "postgresql" else _JsonRecords)(dataset, user)
 
 
 def read_lines(path: Path):

@@ -91,6 +91,7 @@ def test_bodies_nest_to_the_limit_and_no_deeper(inner):
         r'{"user": {"a\u0000": 1}}',  # a key
         r'[1, [{"deep": ["x", "\u0000"]}]]',  # inside lists
         rb'{"user": "\u0000"}',  # a body read as bytes
+        '{"user": "a\\u0000"}'.encode("utf-16"),  # bytes in UTF-16, which json.loads reads too
     ],
 )
 def test_nul_characters_are_refused_wherever_they_are(text):

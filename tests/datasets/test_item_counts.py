@@ -224,6 +224,13 @@ def test_paths_sort_in_byte_order(upload, members, dataset):
 
     assert names == sorted(names, key=lambda name: name.encode())
     assert names == ["/B.png", "/Z/x.png", "/_.png", "/a.png", "/é.png"]
+    if connection.vendor == "postgresql":  # whatever the server's locale (a C.UTF-8 one sorts so too)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT column_name, collation_name FROM information_schema.columns "
+                "WHERE table_name = 'datasets_item' AND column_name IN ('filename', 'dir') ORDER BY 1"
+            )
+            assert cursor.fetchall() == [("dir", "C"), ("filename", "C")]
 
 
 @pytest.mark.parametrize(
