@@ -34,14 +34,15 @@ from annotator.annotations.geometry import BINARY, NOTE, TYPES, bounds, clean_co
 from annotator.annotations.masks import Mask, mask_decode, mask_encode, mask_from_data_url
 from annotator.annotations.models import Annotation, AnnotationChange
 from annotator.annotations.serializers import annotation_json, stored_json
-from annotator.annotations.validation import RecipeRules, recipe_rules
+from annotator.annotations.validation import RECIPE_STAMP_UNREAD, RecipeRules, recipe_rules, with_recipe_stamp
+from annotator.core.compiled import CompiledLookup
 from annotator.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from annotator.core.events import broadcast, item_group
 from annotator.core.ids import is_valid_id, new_id
 from annotator.core.jsonmerge import deep_merge
 from annotator.core.permissions import role_allows
 from annotator.datasets.models import Dataset, Item
-from annotator.datasets.services import dataset_items_changed, item_lock_for_member
+from annotator.datasets.services import dataset_items_changed, item_lock_for_member, item_locked_for_member_query
 
 STATUSES = ("issue", "review", "approved")
 # Who may set each review status (None clears it); see core/permissions.py.
@@ -91,13 +92,18 @@ class WriteContext:
         ]
 
 
+# The item locked for a member, with its dataset's recipe stamp (PostgreSQL) in the same query.
+_ITEM_LOCKED_WITH_RECIPE_STAMP = CompiledLookup(
+    lambda item_id, user_id: with_recipe_stamp(item_locked_for_member_query(item_id, user_id))
+)
+
+
 def _context(*, user: User, item_id: str, operation: str, system: bool = True) -> WriteContext:
-    item = item_lock_for_member(user=user, item_id=item_id, operation=operation)
+    item = item_lock_for_member(user=user, item_id=item_id, operation=operation, lookup=_ITEM_LOCKED_WITH_RECIPE_STAMP)
     if item.type != Item.Type.FILE:
         raise BadRequest("Folders cannot be annotated.")
-    return WriteContext(
-        user=user, item=item, rules=recipe_rules(item.dataset), role=item.dataset.project.viewer_role, system=system
-    )
+    rules = recipe_rules(item.dataset, stamp=getattr(item, "recipe_stamp", RECIPE_STAMP_UNREAD))
+    return WriteContext(user=user, item=item, rules=rules, role=item.dataset.project.viewer_role, system=system)
 
 
 def item_dimensions(item: Item) -> tuple[int | None, int | None]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from annotator.annotations.geometry import NOTE
 from annotator.core.errors import BadRequest
@@ -140,6 +142,29 @@ def _recipe_stamp(recipe_id: str, project_id: str) -> tuple | None:
     return (recipe_id, rows[0][0], *((ontology_id, updated) for _, ontology_id, updated in rows if ontology_id))
 
 
+# The same stamp as one text column of a query that reads the dataset's row (PostgreSQL), so an
+# annotation write reads it with the item it locks: one round trip fewer. NULL without a recipe.
+_RECIPE_STAMP_COLUMN = """(
+    SELECT concat_ws(' ', r.id, r.updated_at, string_agg(o.id || '@' || o.updated_at, ' ' ORDER BY l.position))
+    FROM ontologies_recipe r
+    LEFT JOIN ontologies_recipeontology l ON l.recipe_id = r.id
+    LEFT JOIN ontologies_ontology o ON o.id = l.ontology_id
+    WHERE r.id = ("datasets_dataset"."metadata" #>> '{system,recipes,0}')
+        AND r.project_id = "datasets_dataset"."project_id"
+    GROUP BY r.id
+)"""
+RECIPE_STAMP_UNREAD = object()
+
+
+def with_recipe_stamp(items: QuerySet) -> QuerySet:
+    """`items` (joined to their dataset as "datasets_dataset") with each dataset's recipe stamp
+    as `recipe_stamp`, for `recipe_rules(..., stamp=)`; on PostgreSQL. Elsewhere `items` as
+    they are: SQLite's own query costs no round trip."""
+    if connections[items.db].vendor != "postgresql":
+        return items
+    return items.annotate(recipe_stamp=RawSQL(_RECIPE_STAMP_COLUMN, ()))
+
+
 def _rules_build(recipe: Recipe) -> RecipeRules:
     attributes: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -157,11 +182,13 @@ def _rules_build(recipe: Recipe) -> RecipeRules:
     )
 
 
-def recipe_rules(dataset: Dataset) -> RecipeRules:
+def recipe_rules(dataset: Dataset, *, stamp: Any = RECIPE_STAMP_UNREAD) -> RecipeRules:
     """The dataset's recipe rules: one short query when this process has built them already
-    (they were two queries that decode every ontology's label tree, then the build)."""
-    recipe_id = _dataset_recipe_id(dataset)
-    stamp = _recipe_stamp(recipe_id, dataset.project_id) if recipe_id else None
+    (they were two queries that decode every ontology's label tree, then the build), none when
+    the caller read the `stamp` already (`with_recipe_stamp`)."""
+    if stamp is RECIPE_STAMP_UNREAD:
+        recipe_id = _dataset_recipe_id(dataset)
+        stamp = _recipe_stamp(recipe_id, dataset.project_id) if recipe_id else None
     if stamp is None:
         return RecipeRules()
     built = _RULES_BUILT.get(stamp)

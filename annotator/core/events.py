@@ -51,6 +51,8 @@ def parse_group(group: str) -> tuple[str, str] | None:
 class _Sender:
     """One thread that sends queued messages to the channel layer in the order they came."""
 
+    BATCH = 64  # messages sent in one turn of the sender's event loop, at most
+
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._pending: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}  # coalesce key: latest message
@@ -83,21 +85,36 @@ class _Sender:
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         while True:
-            entry = self._queue.get()
-            if entry[0] == "coalesced":
-                with self._lock:
-                    group, message = self._pending.pop(entry[1])
-            else:
-                group, message = entry[1], entry[2]
-            layer = get_channel_layer()
+            # What has queued up meanwhile goes out in the same turn of the loop: starting and
+            # stopping the loop for each message cost as much as the message's own send.
+            entries = [self._queue.get()]
+            while len(entries) < self.BATCH:
+                try:
+                    entries.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            messages = []
+            for entry in entries:
+                if entry[0] == "coalesced":
+                    with self._lock:
+                        messages.append(self._pending.pop(entry[1]))
+                else:
+                    messages.append((entry[1], entry[2]))
+            loop.run_until_complete(self._send(messages))
+            with self._idle:
+                self._unsent -= len(entries)
+                self._idle.notify_all()
+
+    @staticmethod
+    async def _send(messages: list[tuple[str, dict[str, Any]]]) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group, message in messages:  # in order
             try:
-                if layer is not None:
-                    loop.run_until_complete(layer.group_send(group, message))
+                await layer.group_send(group, message)
             except Exception:  # a lost event must not stop the ones after it
                 logger.exception("broadcast of %s to %s failed", message.get("event"), group)
-            with self._idle:
-                self._unsent -= 1
-                self._idle.notify_all()
 
 
 _sender = _Sender()

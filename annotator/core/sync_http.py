@@ -9,8 +9,10 @@ websockets), while each HTTP request, its body spooled as Django's ASGI handler 
 through Django's WSGI handler on a thread of a fixed pool: one crossing each way, and the
 threads are reused.
 
-A response goes out from its thread, waiting on the socket as it writes, so a slow download
-holds a thread for its length: HTTP_THREADS (default 32) bounds how many run at once.
+An answer of one chunk (every API answer) is handed back to the event loop to send, so the
+thread does not wait on the loop. A streamed body goes out from its thread, waiting on the
+socket as it writes, so a slow download holds a thread for its length: HTTP_THREADS (default
+32) bounds how many run at once.
 """
 
 import asyncio
@@ -103,15 +105,13 @@ class SyncHttpApp:
                     break
             size = body.tell()
             body.seek(0)
-            gone = threading.Event()
-            watcher = loop.create_task(_watch_for_disconnect(receive, gone))
-            try:
-                await loop.run_in_executor(self._pool(loop), self._respond, scope, body, size, send, loop, gone)
-            finally:
-                watcher.cancel()
+            last = await loop.run_in_executor(self._pool(loop), self._respond, scope, body, size, send, receive, loop)
+        await _send_all(send, last)
 
-    def _respond(self, scope, body, size: int, send, loop, gone: threading.Event) -> None:
-        """On a pool thread: run the request through Django and write the response out."""
+    def _respond(self, scope, body, size: int, send, receive, loop) -> tuple[dict, ...]:
+        """On a pool thread: run the request through Django. The response's last messages are
+        returned for the event loop to send: an answer of one chunk (any API answer) goes out
+        without this thread waiting on the loop. A body of more chunks streams out from here."""
         status_and_headers: list = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -120,28 +120,47 @@ class SyncHttpApp:
                 [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers],
             ]
 
-        def push(*messages: dict) -> None:
-            asyncio.run_coroutine_threadsafe(_send_all(send, messages), loop).result()
-
         response = self.handler(wsgi_environ(scope, body, size), start_response)
+        stream: _Stream | None = None
         try:
             status, headers = status_and_headers
             # The start goes out with the first chunk of the body, and the last chunk is held
-            # back to go out with more_body False: a response of one chunk (any API answer)
-            # crosses to the event loop once.
-            held = [{"type": "http.response.start", "status": status, "headers": headers}]
+            # back to go out with more_body False.
+            held: tuple[dict, ...] = ({"type": "http.response.start", "status": status, "headers": headers},)
             pending = b""
             for chunk in response:
-                if gone.is_set():
-                    return
                 if chunk:
                     if pending:
-                        push(*held, {"type": "http.response.body", "body": pending, "more_body": True})
-                        held = []
+                        stream = stream or _Stream(send, receive, loop)
+                        if not stream.push(*held, {"type": "http.response.body", "body": pending, "more_body": True}):
+                            return ()
+                        held = ()
                     pending = chunk
-            push(*held, {"type": "http.response.body", "body": pending, "more_body": False})
+            return (*held, {"type": "http.response.body", "body": pending, "more_body": False})
         finally:
+            if stream is not None:
+                stream.close()
             response.close()  # Django's request_finished: this thread's database connections go back
+
+
+class _Stream:
+    """A body of several chunks, sent from its pool thread, which waits on the socket as it
+    writes; a client that goes away ends it (the thread is not held for the whole download)."""
+
+    def __init__(self, send, receive, loop: asyncio.AbstractEventLoop) -> None:
+        self.send, self.loop = send, loop
+        self.gone = threading.Event()
+        self.watcher = asyncio.run_coroutine_threadsafe(_watch_for_disconnect(receive, self.gone), loop)
+
+    def push(self, *messages: dict) -> bool:
+        """Send `messages`; False once the client has gone."""
+        if self.gone.is_set():
+            return False
+        asyncio.run_coroutine_threadsafe(_send_all(self.send, messages), self.loop).result()
+        return True
+
+    def close(self) -> None:
+        self.watcher.cancel()
 
 
 async def _send_all(send, messages: tuple[dict, ...]) -> None:

@@ -5,7 +5,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from rest_framework.exceptions import ParseError
 
 from annotator.accounts.access import project_require, role_require
@@ -428,17 +428,22 @@ def _items_at_paths(count: int, *, for_update: bool = False) -> CompiledLookup:
 # Nearly every item route reads the item this way: compiled once (core/compiled.py).
 _ITEM = _item_with_context(for_update=False)
 _ITEM_LOCKED = _item_with_context(for_update=True)
+
+
 # Annotation writes, which never answer with the item's JSON: the item locked with its
 # dataset and project (not their people or blob), only if the caller is a member, and the
 # caller's role, in one query.
-_ITEM_LOCKED_FOR_MEMBER = CompiledLookup(
-    lambda item_id, user_id: (
+def item_locked_for_member_query(item_id: str, user_id: str) -> QuerySet:
+    """The query `item_lock_for_member` runs (a caller may compile its own with more columns)."""
+    return (
         Item.objects.select_related("dataset__project")
         .select_for_update(of=("self",))  # the item's row only: a non-member's id matches no row, locks nothing
         .filter(pk=item_id, dataset__project__memberships__user_id=user_id)
         .annotate(viewer_role=F("dataset__project__memberships__role"))[:1]
     )
-)
+
+
+_ITEM_LOCKED_FOR_MEMBER = CompiledLookup(item_locked_for_member_query)
 
 
 def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
@@ -457,13 +462,16 @@ def item_require(*, user: User, item_id: str, operation: str, for_update: bool =
     return item
 
 
-def item_lock_for_member(*, user: User, item_id: str, operation: str) -> Item:
+def item_lock_for_member(
+    *, user: User, item_id: str, operation: str, lookup: CompiledLookup = _ITEM_LOCKED_FOR_MEMBER
+) -> Item:
     """The item, locked, with its dataset and project (reaching their people or the blob is a
     query each), if `user` may perform `operation` on it, in one query: the item is found only
     through the caller's membership, which brings the role along. 404 for non-members and
     unknown ids, as the API's access gate answers, so a route whose item this reads may leave
-    the gate's own read of it out (`entities_checked_by_service`)."""
-    item = _ITEM_LOCKED_FOR_MEMBER.first(item_id, user.id) if is_valid_id(item_id) else None
+    the gate's own read of it out (`entities_checked_by_service`). `lookup`: a compiled
+    `item_locked_for_member_query` that reads more columns with it."""
+    item = lookup.first(item_id, user.id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
     role = item.viewer_role

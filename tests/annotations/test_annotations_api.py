@@ -349,7 +349,7 @@ def test_folders_cannot_be_annotated(members, client_for, item):
     assert create(client_for(members["owner"]), folder, box()).status_code == 400
 
 
-def test_a_batch_save_finds_the_item_and_the_callers_role_in_the_query_that_locks_it(members, client_for, item):
+def test_a_batch_save_finds_the_item_the_role_and_the_recipe_in_the_query_that_locks_it(members, client_for, item):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -364,6 +364,9 @@ def test_a_batch_save_finds_the_item_and_the_callers_role_in_the_query_that_lock
     assert "datasets_item" in reading_roles[0]
     if connection.vendor == "postgresql":
         assert "FOR UPDATE" in reading_roles[0]
+        # The recipe's stamp (are the rules this process built still current?) comes with it.
+        reading_recipes = [q["sql"] for q in queries.captured_queries if "ontologies_recipe " in q["sql"]]
+        assert reading_recipes == reading_roles
 
 
 @pytest.mark.parametrize("body", [{"create": [box()]}, {"create": "not a list"}, ["not", "an", "object"]])
