@@ -175,7 +175,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "annotator.core.channel_layer.RedisChannelLayer",
             # No read timeout: channels-redis waits on an idle socket for 5 s at a time, which is
             # exactly redis-py's default socket timeout, so idle sockets' handlers died with it.
             "CONFIG": {
