@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from bench.data import register_manifest, write_manifest
-from bench.server import running_server
+from bench.server import machine_speed_ms, running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -458,7 +458,7 @@ def main() -> None:
         connection.close()
         try:
             with running_server(PORT, env, workers=WORKERS):
-                load_before = os.getloadavg()
+                load_before, speed_before = os.getloadavg(), machine_speed_ms()
                 results = {
                     "save batch of 10 boxes, sequential": sequential_saves(saves["key"], saves["sequential"]),
                     f"{CLIENTS} concurrent clients saving batches": concurrent_saves(saves["key"], saves["concurrent"]),
@@ -470,7 +470,7 @@ def main() -> None:
                 if dql_facts:
                     for name, value in dql(dql_facts["key"], dql_facts).items():
                         results[f"{DQL_ANNOTATIONS:,} annotations: {name}"] = value
-                load_after = os.getloadavg()
+                load_after, speed_after = os.getloadavg(), machine_speed_ms()
         finally:
             if url:
                 cleanup_saves()
@@ -479,7 +479,13 @@ def main() -> None:
         "benchmark": "annotations",
         "database": database,
         "server_processes": WORKERS,
-        "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
+            "speed_ms_before": speed_before,
+            "speed_ms_after": speed_after,
+        },
         "targets": TARGETS,
         "dql_fill_seconds": dql_facts and dql_facts["fill_seconds"],
         "results": results,
@@ -489,7 +495,8 @@ def main() -> None:
     (RESULTS / f"annotations-{database}{suffix}.json").write_text(json.dumps(report, indent=2))
     print(
         f"annotations on {database}, {WORKERS} server process(es): cpus={os.cpu_count()}, "
-        f"load before {load_before[0]:.2f} / after {load_after[0]:.2f} (1-min average)"
+        f"load before {load_before[0]:.2f} / after {load_after[0]:.2f} (1-min average), "
+        f"speed reference {speed_before} / {speed_after} ms (bench/server.py machine_speed_ms; lower is faster)"
     )
     if dql_facts and dql_facts["fill_seconds"] is not None:
         print(f"  filled {DQL_ANNOTATIONS:,} annotations on {DQL_ITEMS:,} items in {dql_facts['fill_seconds']:.0f} s")

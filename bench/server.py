@@ -24,6 +24,20 @@ def deployment_env(var_dir: str, database_url: str) -> dict[str, str]:
     }
 
 
+def machine_speed_ms() -> float:
+    """The best of five runs of a fixed pure-Python workload, in ms: this shared machine's
+    speed at the moment (it has been seen to change by half within an hour), printed beside
+    a benchmark's figures so runs from different hours can be compared. Lower is faster."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for n in range(1_000_000):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 @contextmanager
 def running_server(
     port: int, env: dict[str, str], timeout: float = 30.0, workers: int = 1

@@ -12,20 +12,41 @@ import orjson
 from rest_framework import renderers
 from rest_framework.utils.encoders import JSONEncoder
 
-_drf_encoder = JSONEncoder()
+from annotator.core.json import JsonText
+
+
+class _Encoder(JSONEncoder):
+    """DRF's encoder, which also writes JsonText (JSON read from the database and passed on):
+    orjson writes its text in place; DRF's renderer writes what it parses to."""
+
+    def default(self, obj):
+        if isinstance(obj, JsonText):
+            return orjson.loads(obj.text)
+        return super().default(obj)
+
+
+def _orjson_default(obj):
+    if isinstance(obj, JsonText):
+        return orjson.Fragment(obj.text)
+    return _drf_encoder.default(obj)
+
+
+_drf_encoder = _Encoder()
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 # DRF escapes these two so that a body stays a strict JavaScript subset; so do we.
 _LINE_SEPARATOR, _PARAGRAPH_SEPARATOR = "\u2028".encode(), "\u2029".encode()
 
 
 class JSONRenderer(renderers.JSONRenderer):
+    encoder_class = _Encoder
+
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            body = orjson.dumps(data, default=_drf_encoder.default, option=_OPTIONS)
+            body = orjson.dumps(data, default=_orjson_default, option=_OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
         if b"\xe2\x80" in body:

@@ -4,14 +4,18 @@
 On SQLite rows_fetch is the queryset itself, so these compare two paths only in CI's
 PostgreSQL pass; there, leaving the JSON undecoded fails every one of them."""
 
+import json
+
 import numpy as np
 import pytest
+from django.db import connection
 
 from annotator.accounts.models import User
 from annotator.annotations import selectors
 from annotator.annotations.api import _dump
 from annotator.annotations.models import Annotation
 from annotator.annotations.validation import recipe_rules
+from annotator.core.json import JsonText
 from tests.annotations.conftest import HEIGHT, WIDTH, mask_png
 from tests.annotations.test_annotations_api import VALID
 
@@ -47,7 +51,15 @@ def test_the_list_equals_the_orm_rows_for_every_type_and_author(members, client_
 def test_rows_fetch_gives_the_orm_values(members, client_for, item):
     client_for(members["owner"]).post(f"/api/v1/items/{item.id}/annotations", list(VALID.values()), format="json")
     queryset = selectors.with_authors(Annotation.objects.filter(item_id=item.id)).order_by("id")
-    assert selectors.rows_fetch(queryset) == list(queryset)
+    fetched = selectors.rows_fetch(queryset)
+    passed_on = {row["type"] for row in fetched if isinstance(row["coordinates"], JsonText)}
+    # On PostgreSQL coordinates go on as the text they came in, but for masks (made into PNGs).
+    every_type = {row["type"] for row in fetched}
+    assert passed_on == (every_type - {"binary"} if connection.vendor == "postgresql" else set())
+    for row in fetched:
+        if isinstance(row["coordinates"], JsonText):
+            row["coordinates"] = json.loads(row["coordinates"].text)
+    assert fetched == list(queryset)
 
 
 @pytest.mark.parametrize(

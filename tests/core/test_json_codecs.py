@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ParseError
 from rest_framework.renderers import JSONRenderer as DrfRenderer
 
+from annotator.core.json import JsonText
 from annotator.core.parsers import JSON_MAX_DEPTH, json_loads_bounded
 from annotator.core.renderers import JSONRenderer
 from annotator.datasets import services as datasets
@@ -40,6 +41,16 @@ def test_integers_past_64_bits_and_indented_answers_fall_back_to_drf():
     indented = JSONRenderer().render({"a": 1}, accepted_media_type="application/json; indent=2")
     assert indented == b'{\n  "a": 1\n}'
     assert JSONRenderer().render(None) == b""
+
+
+def test_json_text_goes_into_a_response_as_it_is_and_through_drfs_fallbacks():
+    text = JsonText("[[1.5, 2], [3, 4e2]]")
+    assert JSONRenderer().render({"coordinates": text}) == b'{"coordinates":[[1.5, 2], [3, 4e2]]}'
+    # A body orjson cannot write (an integer past 64 bits), or an indented one, goes through DRF.
+    fallen_back = JSONRenderer().render({"coordinates": text, "big": 2**70})
+    assert json.loads(fallen_back) == {"coordinates": [[1.5, 2], [3, 400.0]], "big": 2**70}
+    indented = JSONRenderer().render({"coordinates": text}, accepted_media_type="application/json; indent=2")
+    assert json.loads(indented) == {"coordinates": [[1.5, 2], [3, 400.0]]}
 
 
 def test_the_api_answers_through_the_orjson_renderer(members, client_for, project):
