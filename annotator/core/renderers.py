@@ -6,6 +6,8 @@ writes the same compact UTF-8 JSON several times faster. Values orjson does not 
 (Decimal, lazy translations, and datetimes, which DRF ends with a Z) go through DRF's
 encoder, so every body reads as before; an integer beyond 64 bits, or
 an indented response asked for in the Accept header, is rendered by DRF's renderer itself.
+JsonText (JSON read from the database and passed on) goes in as its text with orjson, and
+as what it parses to through DRF's renderer.
 """
 
 import orjson
