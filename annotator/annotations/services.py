@@ -74,7 +74,7 @@ class WriteContext:
     issue_raised: bool = False  # a status became "issue": the item reopens in its tasks
     event_json: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id, as announced (masks in RLE)
     # When the request's annotations are created: one time for all of them, as for one
-    # transaction (and formatted once: core.json.iso keeps its last answer).
+    # transaction (and formatted once: core.json.iso keeps its answers by instant).
     now: datetime = field(default_factory=timezone.now)
 
     def require(self, operation: str) -> None:

@@ -27,13 +27,15 @@ class _Encoder(JSONEncoder):
         return super().default(obj)
 
 
+_drf_encoder = _Encoder()
+
+
 def _orjson_default(obj):
     if isinstance(obj, JsonText):
         return orjson.Fragment(obj.text)
     return _drf_encoder.default(obj)
 
 
-_drf_encoder = _Encoder()
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 # DRF escapes these two so that a body stays a strict JavaScript subset; so do we.
 _LINE_SEPARATOR, _PARAGRAPH_SEPARATOR = "\u2028".encode(), "\u2029".encode()

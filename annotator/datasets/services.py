@@ -434,16 +434,14 @@ _ITEM_LOCKED = _item_with_context(for_update=True)
 # dataset and project (not their people or blob), only if the caller is a member, and the
 # caller's role, in one query.
 def item_locked_for_member_query(item_id: str, user_id: str) -> QuerySet:
-    """The query `item_lock_for_member` runs (a caller may compile its own with more columns)."""
+    """The query `item_lock_for_member` runs, for its caller to compile (with what more it reads
+    along: annotation writes add their recipe's stamp)."""
     return (
         Item.objects.select_related("dataset__project")
         .select_for_update(of=("self",))  # the item's row only: a non-member's id matches no row, locks nothing
         .filter(pk=item_id, dataset__project__memberships__user_id=user_id)
         .annotate(viewer_role=F("dataset__project__memberships__role"))[:1]
     )
-
-
-_ITEM_LOCKED_FOR_MEMBER = CompiledLookup(item_locked_for_member_query)
 
 
 def item_require(*, user: User, item_id: str, operation: str, for_update: bool = False) -> Item:
@@ -462,15 +460,13 @@ def item_require(*, user: User, item_id: str, operation: str, for_update: bool =
     return item
 
 
-def item_lock_for_member(
-    *, user: User, item_id: str, operation: str, lookup: CompiledLookup = _ITEM_LOCKED_FOR_MEMBER
-) -> Item:
+def item_lock_for_member(*, user: User, item_id: str, operation: str, lookup: CompiledLookup) -> Item:
     """The item, locked, with its dataset and project (reaching their people or the blob is a
     query each), if `user` may perform `operation` on it, in one query: the item is found only
     through the caller's membership, which brings the role along. 404 for non-members and
     unknown ids, as the API's access gate answers, so a route whose item this reads may leave
-    the gate's own read of it out (`entities_checked_by_service`). `lookup`: a compiled
-    `item_locked_for_member_query` that reads more columns with it."""
+    the gate's own read of it out (`entities_checked_by_service`). `lookup`: the caller's
+    compiled `item_locked_for_member_query`."""
     item = lookup.first(item_id, user.id) if is_valid_id(item_id) else None
     if item is None:
         raise NotFound("Item not found.")
