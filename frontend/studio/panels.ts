@@ -37,7 +37,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 }
 
 export function objectName(a: Annotation, number: number, labelName: string): string {
-  if (a.type === "note" && !a.parentId) return `Note pin ${number}`; // a reviewer's note where an object is missing
+  if (a.type === "note") return a.parentId ? `Review note ${number}` : `Note pin ${number}`; // a pin: where an object is missing
   return `${labelName} ${TYPE_NAMES[a.type].toLowerCase()} ${number}`;
 }
 
@@ -359,6 +359,10 @@ export class Panels {
     }
     this.attributesFor = signature;
     const heading = el("p", { className: "attribute-target" }, objectName(single, index, this.labelName(single.label)));
+    if (single.type === "note") {
+      form.replaceChildren(heading, el("p", { className: "muted" }, "A reviewer's note has no attributes: its messages are under Review."));
+      return;
+    }
     if (!definitions.length) {
       form.replaceChildren(heading, el("p", { className: "muted" }, "No attributes for this label."));
       return;

@@ -15,6 +15,7 @@ import { Panels } from "./panels";
 import { buildRecipe, colorOf, keepApplicable, type RecipeView, type StudioLabel } from "./recipe";
 import { fillRings } from "./raster";
 import { Renderer, type ShapeLayerCost } from "./renderer";
+import { ReviewPanel, showAlert } from "./review";
 import { encodeMask } from "./rle";
 import type { BatchBody, BatchResponse } from "./savequeue";
 import { hitTest, insideBounds, SpatialIndex } from "./spatial";
@@ -846,6 +847,11 @@ export function createStudio(root: HTMLElement): StudioFacade {
   const studio = new Studio(root);
   const taskData = document.getElementById("task-data")?.textContent;
   if (taskData) new TaskMode(studio, JSON.parse(taskData) as TaskData);
+  else {
+    // Opened from its dataset: review notes are read and answered here too, and a fixed object is marked for review.
+    const alertBox = document.getElementById("task-alert")!;
+    new ReviewPanel(studio, { reviewing: false, inTask: false, alert: (text) => showAlert(alertBox, text), sentBack: () => undefined });
+  }
   return {
     ready: studio.ready,
     setMode: (mode) => studio.setMode(mode),

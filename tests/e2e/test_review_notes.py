@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from annotator.annotations.models import Annotation
+from annotator.annotations.services import annotation_status_set, annotations_create
 from tests.e2e.test_journeys import run_in_thread
-from tests.e2e.test_studio import drag, objects, saved
+from tests.e2e.test_studio import drag, objects, open_studio, saved, street_item  # noqa: F401 (fixture)
 from tests.e2e.test_tasks_journey import browse, create_task, start_work, team  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -89,3 +90,51 @@ def test_a_note_pin_goes_back_to_the_annotator_who_replies(team, browse, screens
         ("rita@example.com", "A second car is parked here."),
         ("ann@example.com", "Added it, a blue car."),
     ]
+
+
+def test_review_notes_are_read_answered_and_marked_fixed_outside_a_task(page, log_in, street_item, screenshot_dir):  # noqa: F811
+    """An item opened from its dataset, not from a task, still shows a reviewer's thread: the
+    object's review panel lists the messages, takes a reply and marks the fixed object for review;
+    the note itself has no attribute form."""
+    owner, item = street_item
+
+    def flag_a_box() -> str:
+        box = {
+            "type": "box",
+            "label": "car",
+            "coordinates": [{"x": 100, "y": 300}, {"x": 260, "y": 380}],
+            "metadata": {"system": {"attributes": {"color": "red"}}},
+        }
+        (created,), _rules = annotations_create(user=owner, item_id=item.id, annotations=[box])
+        annotation_status_set(user=owner, annotation_id=created.id, status="issue", message="The bumper is left out.")
+        return created.id
+
+    box_id = run_in_thread(flag_a_box)
+    log_in(owner)
+    open_studio(page, item)
+    review = page.get_by_role("region", name="Review")
+    expect(review).to_contain_text("1 object was reviewed")
+
+    objects(page).get_by_role("button", name=re.compile("^car box 1")).click()
+    thread = review.get_by_role("list", name="Review notes on car box 1")
+    expect(thread).to_contain_text("The bumper is left out.")
+    reply = review.get_by_role("form", name="Reply on car box 1")
+    reply.get_by_label("Reply").fill("Bumper added.")
+    reply.get_by_role("button", name="Send reply").click()
+    expect(thread).to_contain_text("Bumper added.")
+    review.get_by_role("button", name="Mark car box 1 for review").click()
+    expect(review.locator(".review-state")).to_contain_text("review")
+    expect(thread).to_contain_text("Fixed.")
+    page.screenshot(path=str(screenshot_dir / "studio-review-outside-a-task.png"))
+
+    # The note pinned to the box stands for the box's thread, and has no attributes of its own.
+    objects(page).get_by_role("button", name=re.compile("^Review note 2")).click()
+    expect(page.get_by_role("form", name="Attributes")).to_contain_text("A reviewer's note has no attributes")
+    expect(review.get_by_role("list", name="Review notes on car box 1")).to_contain_text("Bumper added.")
+
+    def stored_review() -> tuple[str, list[str]]:
+        box = Annotation.objects.get(pk=box_id)
+        note = Annotation.objects.get(item_id=item.id, type="note")
+        return box.metadata["system"]["status"], [m["body"] for m in note.coordinates["note"]["messages"]]
+
+    assert run_in_thread(stored_review) == ("review", ["The bumper is left out.", "Bumper added.", "Fixed."])
