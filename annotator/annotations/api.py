@@ -193,10 +193,13 @@ class AnnotationHistoryView(APIView):
 
 
 class AnnotationRestoreView(APIView):
-    @extend_schema(tags=["annotations"], request=None, responses={201: OBJECT})
+    @extend_schema(tags=["annotations"], parameters=[MASK_FORMAT_PARAM], request=None, responses={201: OBJECT})
     def post(self, request: Request, annotation_id: str) -> Response:
+        mask_format = _mask_format(request)
         annotation, rules = services.annotation_restore(user=request.user, annotation_id=annotation_id)
-        return Response(annotation_json(annotation, colors=rules.colors), status=status.HTTP_201_CREATED)
+        return Response(
+            annotation_json(annotation, mask_format=mask_format, colors=rules.colors), status=status.HTTP_201_CREATED
+        )
 
 
 class AnnotationStatusView(APIView):

@@ -87,8 +87,9 @@ export class Panels {
     this.buildToolbar();
   }
 
+  /** A dialog is up (help, conflict, history): the studio's shortcuts stay out of it. */
   dialogOpen(): boolean {
-    return this.helpDialog.open || this.conflictDialog.open;
+    return document.querySelector("dialog[open]") !== null;
   }
 
   // --- toolbar -----------------------------------------------------------------------------------

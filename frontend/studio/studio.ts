@@ -8,6 +8,7 @@ import { pageSocket } from "../lib/live";
 import type { Attribute, LabelNode, Recipe } from "../lib/ontology";
 import type { WireAnnotation } from "./adapter";
 import { geometryBounds, translateGeometry, type Bounds } from "./geometry";
+import { HistoryDialog } from "./history";
 import { Mode, MODE_KEYS, MODE_NAMES, toolOfMode, type Annotation, type Geometry, type Pt } from "./model";
 import { ImageLevels, loadImageLevels } from "./imagelevels";
 import { Outbox, type OutboxEntry } from "./outbox";
@@ -846,6 +847,7 @@ export class Studio implements ToolHost {
 export function createStudio(root: HTMLElement): StudioFacade {
   const studio = new Studio(root);
   const taskData = document.getElementById("task-data")?.textContent;
+  new HistoryDialog(studio);
   if (taskData) new TaskMode(studio, JSON.parse(taskData) as TaskData);
   else {
     // Opened from its dataset: review notes are read and answered here too, and a fixed object is marked for review.

@@ -196,6 +196,13 @@ def test_a_mask_round_trips_pixel_exactly(members, client_for, item):
     assert stored["bbox"] == [cols.min(), rows.min(), cols.max(), rows.max()]
     as_rle = client.get(f"/api/v1/annotations/{made['id']}?maskFormat=rle").json()
     assert as_rle["coordinates"] == stored
+    # restored (the studio's History), in either format
+    client.delete(f"/api/v1/annotations/{made['id']}", {}, format="json")
+    restored = client.post(f"/api/v1/annotations/{made['id']}/restore?maskFormat=rle").json()
+    assert restored["coordinates"] == stored
+    client.delete(f"/api/v1/annotations/{made['id']}", {}, format="json")
+    restored = client.post(f"/api/v1/annotations/{made['id']}/restore").json()
+    assert (mask_from(restored["coordinates"]) == mask).all()
 
 
 def test_a_batch_save_stores_its_json_exactly(members, client_for, item):

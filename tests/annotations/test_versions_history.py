@@ -207,6 +207,21 @@ def test_every_change_writes_history_and_a_deleted_annotation_can_be_restored(me
     assert item.annotations_count == 1
 
 
+def test_a_restore_with_an_unknown_mask_format_is_400_and_restores_nothing(members, client_for, item):
+    client = client_for(members["owner"])
+    annotation = made(client, item, box())[0]
+    client.delete(f"/api/v1/annotations/{annotation['id']}", {}, format="json")
+
+    response = client.post(f"/api/v1/annotations/{annotation['id']}/restore?maskFormat=jpeg")
+
+    assert response.status_code == 400 and response.json()["details"] == {"maskFormat": "jpeg"}
+    assert not Annotation.objects.filter(pk=annotation["id"]).exists()
+    assert [c["action"] for c in client.get(f"/api/v1/annotations/{annotation['id']}/history").json()] == [
+        "created",
+        "deleted",
+    ]
+
+
 def test_restoring_an_unknown_annotation_is_404(members, client_for, item):
     assert client_for(members["owner"]).post(f"/api/v1/annotations/{'a' * 24}/restore").status_code == 404
     assert client_for(members["owner"]).post("/api/v1/annotations/nope/restore").status_code == 404

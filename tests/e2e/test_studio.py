@@ -14,12 +14,13 @@ from playwright.sync_api import expect
 from annotator.accounts.management.commands.seed_demo import street_scene
 from annotator.annotations.masks import Mask, mask_decode
 from annotator.annotations.models import Annotation
+from annotator.annotations.services import annotation_delete, annotation_update, annotations_create
 from annotator.datasets import services as dataset_services
 from annotator.ontologies.selectors import recipe_get, recipe_ontologies
 from annotator.ontologies.services import ontology_attributes_upsert
 from tests.e2e.conftest import csp_violations
 from tests.e2e.test_journeys import run_in_thread
-from tests.factories import PASSWORD, ProjectFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -293,3 +294,55 @@ def test_paint_a_mask_with_the_brush_and_erase_part_of_it(page, log_in, street_i
     page.reload()
     expect(saved(page)).to_be_visible()
     expect(objects(page).get_by_role("button", name="car mask 1", exact=True)).to_be_visible()
+
+
+def test_history_lists_every_change_and_restores_a_deleted_object(page, log_in, street_item, screenshot_dir):
+    owner, item = street_item
+    colleague = UserFactory()
+
+    def earlier_work() -> str:
+        """A box drawn and moved, then deleted by a colleague in an earlier session."""
+        project = item.dataset.project
+        MembershipFactory(project=project, role="annotator", user=colleague)
+        car = {"type": "box", "label": "car", "coordinates": [{"x": 100, "y": 300}, {"x": 260, "y": 380}]}
+        (made,), _rules = annotations_create(user=owner, item_id=item.id, annotations=[car])
+        moved = [{"x": 110, "y": 300}, {"x": 270, "y": 380}]
+        annotation_update(user=colleague, annotation_id=made.id, diff={"coordinates": moved})
+        annotation_delete(user=colleague, annotation_id=made.id)
+        return made.id
+
+    deleted_id = run_in_thread(earlier_work)
+    log_in(owner)
+    open_studio(page, item)
+    expect(objects(page)).to_contain_text("No objects yet")
+
+    page.get_by_role("button", name="History").click()
+    history = page.get_by_role("dialog", name="History of this item")
+    changes = history.get_by_role("list", name="Changes, newest first")
+    expect(changes.get_by_role("listitem")).to_have_text(
+        [
+            re.compile(f"{colleague.email} deleted car box"),
+            re.compile(f"{colleague.email} changed car box: moved or reshaped"),
+            re.compile(f"{owner.email} created car box"),
+        ]
+    )
+    page.screenshot(path=str(screenshot_dir / "studio-history.png"))
+    history.get_by_role("button", name="Restore car box").click()
+    expect(changes.get_by_role("listitem").first).to_contain_text(f"{owner.email} restored car box")
+    expect(history.get_by_role("button", name="Restore car box")).to_have_count(0)
+    history.get_by_role("button", name="Close").click()
+    expect(objects(page).get_by_role("button", name="car box 1", exact=True)).to_be_visible()
+    (restored,) = stored(item)
+    assert (restored.id, restored.version, restored.coordinates[0]["x"]) == (deleted_id, 3, 110)
+
+    # Deleted here and saved: the history offers it back too.
+    objects(page).get_by_role("button", name="car box 1", exact=True).click()
+    page.get_by_role("application", name=re.compile("^Image canvas")).focus()
+    page.keyboard.press("Delete")
+    expect(saved(page)).to_be_visible()
+    expect(objects(page)).to_contain_text("No objects yet")
+    page.get_by_role("button", name="History").click()
+    history.get_by_role("button", name="Restore car box").click()
+    history.get_by_role("button", name="Close").click()
+    expect(objects(page).get_by_role("button", name="car box 1", exact=True)).to_be_visible()
+    assert [a.version for a in stored(item)] == [4]  # a deletion keeps the version; each restore adds one
