@@ -11,6 +11,8 @@ describe("parseDql", () => {
   it("explains what is wrong", () => {
     expect(parseDql("{nope")).toMatchObject({ ok: false });
     expect(parseDql("[1]")).toEqual({ ok: false, error: "The filter must be a JSON object." });
+    expect(parseDql("[1]", "The annotation filter")).toEqual({ ok: false, error: "The annotation filter must be a JSON object." });
+    expect(parseDql("{nope", "The annotation filter")).toEqual({ ok: false, error: 'The annotation filter must be JSON, e.g. {"label": "car"}.' });
   });
 });
 
@@ -25,6 +27,12 @@ describe("buildItemQuery", () => {
       { id: { $gt: "abc" } },
     ]);
     expect(query.sort).toEqual({ id: "ascending" });
+  });
+
+  it("joins the annotations when an annotation filter is given, and not otherwise", () => {
+    const query = buildItemQuery({ folder: "/", filter: null, annotations: { "metadata.system.status": "issue" }, afterId: null, pageSize: 10 });
+    expect(query.join).toEqual({ on: { resource: "annotations", local: "itemId", forigen: "id" }, filter: { "metadata.system.status": "issue" } });
+    expect("join" in buildItemQuery({ folder: "/", filter: null, annotations: null, afterId: null, pageSize: 10 })).toBe(false);
   });
 
   it("adds no folder filter at the root", () => {

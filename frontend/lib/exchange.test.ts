@@ -15,7 +15,7 @@ import {
   upsertExport,
 } from "./exchange";
 
-const choices = { format: "coco", scope: "all" as const, filter: null, taskId: "", status: "", includeImages: false };
+const choices = { format: "coco", scope: "all" as const, filter: null, annotations: null, taskId: "", status: "", includeImages: false };
 
 describe("formats", () => {
   it("lists the five formats the API takes, by title", () => {
@@ -58,6 +58,16 @@ describe("buildExportBody", () => {
         includeImages: true,
       },
     });
+  });
+
+  it("sends the annotation filter as dtlpy's join, with or without an item filter", () => {
+    const join = { on: { resource: "annotations", local: "itemId", forigen: "id" }, filter: { label: "car" } };
+    expect(buildExportBody({ ...choices, scope: "filter", annotations: { label: "car" } })).toEqual({
+      ok: true,
+      body: { format: "coco", itemsQuery: { filter: {}, join } },
+    });
+    const both = buildExportBody({ ...choices, scope: "filter", filter: { name: "*.jpg" }, annotations: { label: "car" } });
+    expect(both.ok && both.body.itemsQuery).toEqual({ filter: { name: "*.jpg" }, join });
   });
 
   it("ignores the filter when all items are asked for", () => {

@@ -1,7 +1,7 @@
 /** Exports and imports from the dataset page: the request bodies, the import report and the
  * list of downloads, kept apart from the DOM so that they can be tested. */
 import { type Command, isFinished } from "./commands";
-import type { Filter } from "./dql";
+import { annotationJoin, type AnnotationJoin, type Filter } from "./dql";
 
 export const FORMATS = [
   { value: "dataloop", title: "Dataloop JSON" },
@@ -31,6 +31,8 @@ export interface ExportChoices {
   scope: "all" | "filter";
   /** The selection the page shows (see shownFilter), used when scope is "filter". */
   filter: Filter | null;
+  /** The page's annotation filter: only items with an annotation matching it. */
+  annotations: Filter | null;
   taskId: string;
   status: string;
   includeImages: boolean;
@@ -38,7 +40,7 @@ export interface ExportChoices {
 
 export interface ExportBody {
   format: string;
-  itemsQuery?: { filter: Filter };
+  itemsQuery?: { filter: Filter; join?: AnnotationJoin };
   taskStatus?: { taskId: string; status: string };
   includeImages?: true;
 }
@@ -48,8 +50,9 @@ export function buildExportBody(choices: ExportChoices): { ok: true; body: Expor
   if (!FORMATS.some((format) => format.value === choices.format)) return { ok: false, error: "Choose a format." };
   const body: ExportBody = { format: choices.format };
   if (choices.scope === "filter") {
-    if (!choices.filter) return { ok: false, error: "No filter is applied: apply one first, or export all items." };
-    body.itemsQuery = { filter: choices.filter };
+    if (!choices.filter && !choices.annotations) return { ok: false, error: "No filter is applied: apply one first, or export all items." };
+    const join = annotationJoin(choices.annotations);
+    body.itemsQuery = { filter: choices.filter ?? {}, ...(join ? { join } : {}) };
   }
   const status = choices.status.trim();
   if (choices.taskId) {

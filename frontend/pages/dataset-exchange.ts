@@ -29,7 +29,8 @@ export interface ExchangeHost {
   datasetId: string;
   projectId: string;
   /** The folder and the applied DQL filter the grid shows. */
-  selection(): { folder: string; filter: Filter | null; combined: Filter | null };
+  /** What the grid shows: the folder, the filter, both as one (null: everything), and the annotation filter. */
+  selection(): { folder: string; filter: Filter | null; combined: Filter | null; annotations: Filter | null };
   /** Items may have been created: refresh the tree and the grid. */
   imported(): Promise<void>;
 }
@@ -134,9 +135,9 @@ class ExportDialog extends ExchangeDialog {
   }
 
   private describeSelection(): void {
-    const { folder, filter, combined } = this.host.selection();
-    this.scopeFilter.disabled = combined === null;
-    if (combined === null) {
+    const { folder, filter, combined, annotations } = this.host.selection();
+    this.scopeFilter.disabled = combined === null && annotations === null;
+    if (this.scopeFilter.disabled) {
       if (this.scopeFilter.checked) this.form.querySelector<HTMLInputElement>("input[name=scope][value=all]")!.checked = true;
       this.filterShown.textContent = "No folder is open and no filter is applied.";
       return;
@@ -144,6 +145,7 @@ class ExportDialog extends ExchangeDialog {
     const parts: (string | Node)[] = [];
     if (folder !== "/") parts.push("Folder ", code(folder));
     if (filter) parts.push(parts.length ? " · filter " : "Filter ", code(JSON.stringify(filter)));
+    if (annotations) parts.push(parts.length ? " · with an annotation matching " : "With an annotation matching ", code(JSON.stringify(annotations)));
     this.filterShown.replaceChildren(...parts);
   }
 
@@ -187,6 +189,7 @@ class ExportDialog extends ExchangeDialog {
       format: this.format.value,
       scope: data.get("scope") === "filter" ? "filter" : "all",
       filter: this.host.selection().combined,
+      annotations: this.host.selection().annotations,
       taskId: this.task.value,
       status: this.status.value,
       includeImages: data.get("includeImages") !== null,

@@ -37,6 +37,8 @@ class DatasetBrowser {
   private readonly datasetId: string;
   private folder = "/";
   private userFilter: Filter | null = null;
+  /** Only items with an annotation matching this (DQL over annotations, sent as a join). */
+  private annotationFilter: Filter | null = null;
   private lastId: string | null = null;
   private loading = false;
   private exhausted = false;
@@ -59,7 +61,7 @@ class DatasetBrowser {
     wireExchange({
       datasetId: this.datasetId,
       projectId: this.root.dataset.projectId ?? "",
-      selection: () => ({ folder: this.folder, filter: this.userFilter, combined: shownFilter(this.folder, this.userFilter) }),
+      selection: () => ({ folder: this.folder, filter: this.userFilter, combined: shownFilter(this.folder, this.userFilter), annotations: this.annotationFilter }),
       imported: async () => {
         await this.loadTree();
         await this.reset();
@@ -126,14 +128,14 @@ class DatasetBrowser {
     const generation = this.generation;
     this.status.textContent = "Loading…";
     try {
-      const query = buildItemQuery({ folder: this.folder, filter: this.userFilter, afterId: this.lastId, pageSize: PAGE_SIZE });
+      const query = buildItemQuery({ folder: this.folder, filter: this.userFilter, annotations: this.annotationFilter, afterId: this.lastId, pageSize: PAGE_SIZE });
       const page = await api<Page<Item>>(`/datasets/${this.datasetId}/query`, { json: query });
       if (generation !== this.generation) return; // a newer filter or folder replaced this one
       for (const item of page.items) this.grid.append(this.tile(item));
       this.lastId = page.items.at(-1)?.id ?? this.lastId;
       this.exhausted = !page.hasNextPage;
       const shown = this.grid.children.length;
-      this.status.textContent = shown === 0 ? "No items match." : `Showing ${shown}${this.exhausted ? "" : "+"} items`;
+      this.status.textContent = shown === 0 ? "No items match." : `Showing ${shown}${this.exhausted ? "" : "+"} item${shown === 1 && this.exhausted ? "" : "s"}`;
       if (!this.exhausted) this.recheckSentinel();
     } catch (error) {
       this.status.textContent = "";
@@ -182,26 +184,41 @@ class DatasetBrowser {
   private wireFilter(): void {
     const form = byId<HTMLFormElement>("dql-form");
     const input = byId<HTMLInputElement>("dql-input");
+    const annotations = byId<HTMLInputElement>("dql-annotations");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const parsed = parseDql(input.value);
+      const parsedAnnotations = parseDql(annotations.value, "The annotation filter");
       if (!parsed.ok) {
         this.showFilterError(new Error(parsed.error));
         return;
       }
+      if (!parsedAnnotations.ok) {
+        this.showFilterError(new Error(parsedAnnotations.error));
+        return;
+      }
       this.hideFilterError();
       this.userFilter = parsed.filter;
+      this.annotationFilter = parsedAnnotations.filter;
       void this.reset();
     });
     byId("dql-clear").addEventListener("click", () => {
       input.value = "";
+      annotations.value = "";
       this.userFilter = null;
+      this.annotationFilter = null;
       this.hideFilterError();
       void this.reset();
     });
     form.querySelectorAll<HTMLButtonElement>("button[data-example]").forEach((button) =>
       button.addEventListener("click", () => {
         input.value = button.dataset.example ?? "";
+        form.requestSubmit();
+      }),
+    );
+    form.querySelectorAll<HTMLButtonElement>("button[data-annotation-example]").forEach((button) =>
+      button.addEventListener("click", () => {
+        annotations.value = button.dataset.annotationExample ?? "";
         form.requestSubmit();
       }),
     );
@@ -287,13 +304,13 @@ class DatasetBrowser {
   private async cloneShown(): Promise<void> {
     const name = window.prompt("Name of the new dataset:", "");
     if (!name?.trim()) return;
-    const query = buildItemQuery({ folder: this.folder, filter: this.userFilter, afterId: null, pageSize: 1000 });
+    const { filter, join } = buildItemQuery({ folder: this.folder, filter: this.userFilter, annotations: this.annotationFilter, afterId: null, pageSize: 1000 });
     const row = this.commandRow(`Cloning into ${name.trim()}`);
     try {
       const command = await api<Command>(`/datasets/${this.datasetId}/clone`, {
         json: {
           name: name.trim(),
-          filter: { resource: "items", filter: query.filter },
+          filter: { resource: "items", filter, ...(join ? { join } : {}) },
           cloneDatasetParams: { withMetadata: true, withItemsAnnotations: true },
         },
       });

@@ -13,8 +13,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from annotator.annotations.services import annotation_status_set, annotations_create
 from annotator.datasets import services as dataset_services
 from annotator.datasets.models import Item
+from annotator.ontologies.selectors import recipe_get, recipe_ontologies
+from annotator.ontologies.services import ontology_labels_add
 from tests.e2e.test_journeys import run_in_thread
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.images import png
@@ -179,7 +182,7 @@ def test_a_dql_filter_narrows_the_grid_and_mistakes_show_in_the_alert(sorted_dat
     apply.click()
     expect(tiles(page)).to_have_count(1)
     expect(page.get_by_role("button", name="Open blue.png")).to_be_visible()
-    expect(status(page, "Showing 1 items")).to_be_visible()
+    expect(status(page, "Showing 1 item")).to_have_text("Showing 1 item")
 
     # Not JSON: the page says so without asking the server, and the grid stays as it was.
     dql.fill('{"metadata.user.split": ')
@@ -199,6 +202,60 @@ def test_a_dql_filter_narrows_the_grid_and_mistakes_show_in_the_alert(sorted_dat
     expect(tiles(page)).to_have_count(2)
     page.get_by_role("button", name="Clear").click()
     expect(dql).to_have_value("")
+    expect(tiles(page)).to_have_count(4)
+
+
+def test_an_annotation_filter_shows_the_items_with_a_matching_annotation(sorted_dataset, page, log_in, screenshot_dir):
+    owner, dataset = sorted_dataset
+
+    def annotate() -> None:
+        recipe = recipe_get(user=owner, recipe_id=dataset.metadata["system"]["recipes"][0])
+        labels = [{"tag": "car"}, {"tag": "bus"}]
+        ontology_labels_add(user=owner, ontology_id=recipe_ontologies(recipe)[0].id, labels=labels)
+        items = {i.name: i for i in Item.objects.filter(dataset=dataset, type="file")}
+        car = {"type": "box", "label": "car", "coordinates": [{"x": 10, "y": 10}, {"x": 50, "y": 40}]}
+        annotations_create(user=owner, item_id=items["red.png"].id, annotations=[car])
+        bus = {**car, "label": "bus"}
+        (bus,), _rules = annotations_create(user=owner, item_id=items["blue.png"].id, annotations=[bus])
+        annotation_status_set(user=owner, annotation_id=bus.id, status="issue", message="A van, not a bus.")
+
+    run_in_thread(annotate)
+    log_in(owner)
+    page.goto(f"/datasets/{dataset.id}/")
+    expect(tiles(page)).to_have_count(4)
+    annotations = page.get_by_role("textbox", name=re.compile("^With an annotation matching"))
+    apply = page.get_by_role("button", name="Apply")
+    alert = page.get_by_role("alert")
+
+    annotations.fill('{"label": "car"}')
+    apply.click()
+    expect(tiles(page)).to_have_count(1)
+    expect(page.get_by_role("button", name="Open red.png")).to_be_visible()
+    page.get_by_role("button", name="an open issue").click()
+    expect(annotations).to_have_value('{"metadata.system.status": "issue"}')
+    expect(page.get_by_role("button", name="Open blue.png")).to_be_visible()
+    expect(tiles(page)).to_have_count(1)
+    page.screenshot(path=str(screenshot_dir / "dataset-annotation-filter.png"))
+
+    # The export offers what the grid shows.
+    page.get_by_role("button", name="Export…").click()
+    dialog = page.get_by_role("dialog", name="Export dataset")
+    expect(dialog.get_by_role("radio", name="Items matching the current filter")).to_be_enabled()
+    expect(dialog).to_contain_text('With an annotation matching {"metadata.system.status":"issue"}')
+    dialog.get_by_role("button", name="Close").first.click()
+
+    # Both filters together; mistakes in the annotation filter, in the page and from the server.
+    page.get_by_role("textbox", name="Filter (DQL)").fill('{"metadata.user.split": "train"}')
+    apply.click()
+    expect(status(page, "No items match.")).to_be_visible()
+    annotations.fill('{"label": ')
+    apply.click()
+    expect(alert).to_contain_text("The annotation filter must be JSON")
+    annotations.fill('{"label": {"$near": "car"}}')
+    apply.click()
+    expect(alert).to_contain_text("Unknown operator '$near'")
+    page.get_by_role("button", name="Clear").click()
+    expect(annotations).to_have_value("")
     expect(tiles(page)).to_have_count(4)
 
 

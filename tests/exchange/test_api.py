@@ -11,6 +11,7 @@ from annotator.annotations.models import Annotation
 from annotator.annotations.services import annotations_create
 from annotator.core.models import Command
 from annotator.datasets.models import Dataset, Item
+from annotator.datasets.services import item_upload
 from tests.conftest import command_finished
 from tests.exchange.conftest import HEIGHT, WIDTH, box, zip_bytes
 from tests.images import png
@@ -50,6 +51,30 @@ def test_export_runs_as_a_command_and_its_zip_is_downloadable(client_for, member
     assert output.dataset_id not in [d["id"] for d in listed]
     exports = api.get(f"/api/v1/datasets/{dataset.id}/exports").json()["items"]
     assert [e["id"] for e in exports] == [done["id"]]
+
+
+def test_an_export_takes_the_items_with_an_annotation_matching_its_join(
+    client_for, members, dataset, item, celery_worker
+):
+    # given two images: a cat on one, a dog on the other (the dataset page's annotation filter sends such a join)
+    owner = members["owner"]
+    other, _op = item_upload(
+        user=owner, dataset_id=dataset.id, path="/photos/b.png", fileobj=io.BytesIO(png(WIDTH, HEIGHT))
+    )
+    annotations_create(user=owner, item_id=item.id, annotations=[box()])
+    annotations_create(user=owner, item_id=other.id, annotations=[{**box(), "label": "dog"}])
+    join = {"on": {"resource": "annotations", "local": "itemId", "forigen": "id"}, "filter": {"label": "dog"}}
+    api = client_for(members["engineer"])
+
+    # when the export asks for the items with a dog
+    body = {"format": "dataloop", "itemsQuery": {"filter": {}, "join": join}}
+    started = api.post(f"/api/v1/datasets/{dataset.id}/export", body, format="json")
+    done = command_finished(api, started.json()["id"])
+
+    # then only that image is in it
+    assert done["status"] == "success" and (done["spec"]["itemsCount"], done["spec"]["annotationsCount"]) == (1, 1)
+    with zipfile.ZipFile(io.BytesIO(b"".join(api.get(done["spec"]["downloadUrl"]).streaming_content))) as archive:
+        assert [name for name in archive.namelist() if name.startswith("json/")] == ["json/photos/b.json"]
 
 
 def test_import_runs_as_a_command_with_a_report(client_for, members, fresh_dataset, celery_worker):
