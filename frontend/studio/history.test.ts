@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changedParts, restorable, type Change } from "./history";
+import { changedParts, describe as name, restorable, type Change } from "./history";
 
 const box = (label: string, x: number, extra: Record<string, unknown> = {}) => ({
   type: "box" as const,
@@ -50,5 +50,15 @@ describe("restorable", () => {
   it("offers nothing once an object was restored, or while it is on the item", () => {
     expect(restorable([change(2, "a", "restored"), change(1, "a", "deleted")], () => false).size).toBe(0);
     expect(restorable([change(1, "a", "deleted")], () => true).size).toBe(0);
+  });
+});
+
+describe("names", () => {
+  it("names an object by its label's name and type, and a note by what it is", () => {
+    const labelName = (tag: string) => (tag === "car" ? "Car" : tag);
+    expect(name(box("car", 0), labelName)).toBe("Car box");
+    expect(name({ ...box("note", 0), type: "note", metadata: { system: { parentId: "a1" } } }, labelName)).toBe("review note");
+    expect(name({ ...box("note", 0), type: "note" }, labelName)).toBe("note pin");
+    expect(name(null, labelName)).toBe("an object");
   });
 });

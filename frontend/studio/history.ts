@@ -16,7 +16,7 @@ interface Stored {
   type: AnnotationType;
   label: string;
   coordinates: unknown;
-  metadata?: { system?: { attributes?: Record<string, unknown>; status?: string | null }; user?: unknown };
+  metadata?: { system?: { attributes?: Record<string, unknown>; status?: string | null; parentId?: string | null }; user?: unknown };
   description?: string | null;
 }
 
@@ -54,6 +54,13 @@ export function changedParts(before: Stored | null, after: Stored | null): strin
   if (!same(before.description, after.description)) parts.push("description");
   if (!same(before.metadata?.user, after.metadata?.user)) parts.push("user metadata");
   return parts;
+}
+
+/** An object as the history names it: "car box"; a note by what it is (its label is free text). */
+export function describe(stored: Stored | null, labelName: (tag: string) => string): string {
+  if (!stored) return "an object";
+  if (stored.type === "note") return stored.metadata?.system?.parentId ? "review note" : "note pin";
+  return `${labelName(stored.label)} ${TYPE_NAMES[stored.type]?.toLowerCase() ?? stored.type}`;
 }
 
 /** The deletions that can be restored: the newest change of each object that is not on the item now. */
@@ -115,8 +122,7 @@ export class HistoryDialog {
   }
 
   private row(change: Change, offerRestore: boolean): HTMLLIElement {
-    const shown = change.after ?? change.before;
-    const name = shown ? `${this.studio.label(shown.label)?.name ?? shown.label} ${TYPE_NAMES[shown.type]?.toLowerCase() ?? shown.type}` : "an object";
+    const name = describe(change.after ?? change.before, (tag) => this.studio.label(tag)?.name ?? tag);
     const when = new Date(change.at);
     const parts = change.action === "updated" ? changedParts(change.before, change.after) : [];
     const text = `${change.actor ?? "Someone"} ${VERBS[change.action]} ${name}${parts.length ? `: ${parts.join(", ")}` : ""}`;
