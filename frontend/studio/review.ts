@@ -123,16 +123,22 @@ export class ReviewPanel {
     const selected = studio.selected.size === 1 ? studio.store.get([...studio.selected][0]) : undefined;
     this.noteButton.setAttribute("aria-pressed", String(studio.mode === Mode.Note));
     const target = selected ? this.reviewed(selected) : undefined;
-    const pins = this.pins();
-    const flagged = studio.store.all().filter((a) => (a.type !== "note" || !a.parentId) && (a.status === "issue" || a.status === "review"));
+    // One pass over the objects: this runs on every refresh of the panels, with thousands of shapes too.
+    const pins: Annotation[] = [];
+    let flagged = 0;
+    for (const a of studio.store.all()) {
+      const pinned = a.type === "note" && !!a.parentId;
+      if (a.type === "note" && !pinned) pins.push(a);
+      if (!pinned && (a.status === "issue" || a.status === "review")) flagged += 1;
+    }
     const note = target ? this.noteOf(target) : undefined;
     const thread = this.threadOf(note);
     const pinMessages = pins.map((p) => this.threadOf(p)?.messages?.length ?? 0);
-    const signature = JSON.stringify([target?.key, target?.status, thread?.messages?.length, this.issueFormFor, this.noteDraft, flagged.length, pinMessages, studio.store.size]);
+    const signature = JSON.stringify([target?.key, target?.status, thread?.messages?.length, this.issueFormFor, this.noteDraft, flagged, pinMessages, studio.store.size]);
     if (signature === this.signature) return;
     this.signature = signature;
     // The panel is for reviewers, and for annotators once something was sent back.
-    this.panel.hidden = !reviewing && !flagged.length && !thread;
+    this.panel.hidden = !reviewing && !flagged && !thread;
     if (this.panel.hidden) return;
     if (reviewing && this.noteDraft) {
       this.body.replaceChildren(this.noteForm(this.noteDraft));
@@ -141,7 +147,7 @@ export class ReviewPanel {
     if (!target) {
       const hint = reviewing
         ? "Select an object to approve it or raise an issue; drop a note where one is missing; approve the whole item with the button at the top."
-        : `${flagged.length} object${flagged.length === 1 ? " was" : "s were"} reviewed. Select one to read the reviewer's note.`;
+        : `${flagged} object${flagged === 1 ? " was" : "s were"} reviewed. Select one to read the reviewer's note.`;
       const parts: Node[] = [el("p", { class: "muted" }, hint)];
       if (pins.length) {
         const list = el("ul", { class: "review-pins", "aria-label": "Note pins" });
