@@ -6,10 +6,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from annotator.annotations.services import annotations_create
 from annotator.core.commands import command_execute
 from annotator.core.models import Command
 from annotator.datasets import services
 from annotator.datasets.models import Blob, Dataset, Item
+from annotator.ontologies.selectors import recipe_get, recipe_ontologies
+from annotator.ontologies.services import ontology_labels_add
 from tests.conftest import command_finished
 from tests.images import png
 
@@ -75,6 +78,29 @@ def test_clone_with_metadata_keeps_user_metadata(client_for, members, source, ce
     body = clone(api, source, cloneDatasetParams={"withMetadata": True}).json()
     target_id = command_finished(api, body["id"])["spec"]["returnedModelId"]
     assert {i.metadata["user"]["n"] for i in Item.objects.filter(dataset_id=target_id, type="file")} == {0, 1, 2, 3}
+
+
+def test_clone_takes_the_items_with_an_annotation_matching_its_join(client_for, members, source, celery_worker):
+    # given cats on two images and a dog on a third (the dataset page's annotation filter sends such a join)
+    owner = members["owner"]
+    recipe = recipe_get(user=owner, recipe_id=source.metadata["system"]["recipes"][0])
+    labels = [{"tag": "cat"}, {"tag": "dog"}]
+    ontology_labels_add(user=owner, ontology_id=recipe_ontologies(recipe)[0].id, labels=labels)
+    items = {i.name: i for i in Item.objects.filter(dataset=source, type="file")}
+    box = {"type": "box", "label": "cat", "coordinates": [{"x": 1, "y": 1}, {"x": 5, "y": 5}]}
+    for name, label in [("img_1.png", "cat"), ("img_5.png", "cat"), ("img_2.png", "dog")]:
+        annotations_create(user=owner, item_id=items[name].id, annotations=[{**box, "label": label}])
+    join = {"on": {"resource": "annotations", "local": "itemId", "forigen": "id"}, "filter": {"label": "cat"}}
+    api = client_for(members["engineer"])
+
+    # when the clone asks for the items with a cat
+    started = clone(api, source, filter={"resource": "items", "filter": {"type": "file"}, "join": join})
+    done = command_finished(api, started.json()["id"])
+
+    # then only those are copied
+    assert done["status"] == "success"
+    copies = Item.objects.filter(dataset_id=done["spec"]["returnedModelId"], type="file")
+    assert sorted(copies.values_list("name", flat=True)) == ["img_1.png", "img_5.png"]
 
 
 @pytest.mark.parametrize("role", ["annotationManager", "annotator", "reviewer"])
