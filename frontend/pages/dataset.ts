@@ -18,6 +18,7 @@ interface Item {
   stream: string;
   createdAt: string;
   metadata: { system: Record<string, unknown>; user: Record<string, unknown> };
+  annotationsCount?: number;
 }
 interface Page<T> {
   items: T[];
@@ -172,8 +173,20 @@ class DatasetBrowser {
       else image.src = item.stream;
     });
     const caption = document.createElement("span");
-    caption.className = "tile-name";
-    caption.textContent = item.name;
+    caption.className = "tile-caption";
+    const name = document.createElement("span");
+    name.className = "tile-name";
+    name.textContent = item.name;
+    caption.append(name);
+    const count = item.annotationsCount ?? 0;
+    if (count) {
+      const badge = document.createElement("span");
+      badge.className = "tile-count";
+      badge.textContent = String(count);
+      badge.title = `${count} annotation${count === 1 ? "" : "s"}`;
+      button.setAttribute("aria-description", badge.title);
+      caption.append(badge);
+    }
     button.append(image, caption);
     button.addEventListener("click", () => void this.preview(item.id));
     li.append(button);

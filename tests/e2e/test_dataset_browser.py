@@ -227,6 +227,11 @@ def test_an_annotation_filter_shows_the_items_with_a_matching_annotation(sorted_
     apply = page.get_by_role("button", name="Apply")
     alert = page.get_by_role("alert")
 
+    # Each tile says how many annotations its item has: the bus, and the note on it.
+    expect(page.get_by_role("button", name="Open blue.png").locator(".tile-count")).to_have_text("2")
+    expect(page.get_by_role("button", name="Open blue.png")).to_have_attribute("aria-description", "2 annotations")
+    expect(page.get_by_role("button", name="Open green.png").locator(".tile-count")).to_have_count(0)
+
     annotations.fill('{"label": "car"}')
     apply.click()
     expect(tiles(page)).to_have_count(1)
