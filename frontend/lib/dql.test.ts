@@ -12,7 +12,7 @@ describe("parseDql", () => {
     expect(parseDql("{nope")).toMatchObject({ ok: false });
     expect(parseDql("[1]")).toEqual({ ok: false, error: "The filter must be a JSON object." });
     expect(parseDql("[1]", "The annotation filter")).toEqual({ ok: false, error: "The annotation filter must be a JSON object." });
-    expect(parseDql("{nope", "The annotation filter")).toEqual({ ok: false, error: 'The annotation filter must be JSON, e.g. {"label": "car"}.' });
+    expect(parseDql("{nope", "The annotation filter", '{"label": "car"}')).toEqual({ ok: false, error: 'The annotation filter must be JSON, e.g. {"label": "car"}.' });
   });
 });
 

@@ -8,15 +8,15 @@ export interface AnnotationJoin {
   filter: Filter;
 }
 
-/** What the user typed as a DQL filter; `what` names the box in the messages. */
-export function parseDql(text: string, what = "The filter"): { ok: true; filter: Filter | null } | { ok: false; error: string } {
+/** What the user typed as a DQL filter; `what` names the box in the messages, `example` is a filter it takes. */
+export function parseDql(text: string, what = "The filter", example = '{"metadata.user.split": "train"}'): { ok: true; filter: Filter | null } | { ok: false; error: string } {
   const trimmed = text.trim();
   if (!trimmed) return { ok: true, filter: null };
   let value: unknown;
   try {
     value = JSON.parse(trimmed);
   } catch {
-    return { ok: false, error: `${what} must be JSON, e.g. ${what === "The filter" ? '{"metadata.user.split": "train"}' : '{"label": "car"}'}.` };
+    return { ok: false, error: `${what} must be JSON, e.g. ${example}.` };
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, error: `${what} must be a JSON object.` };

@@ -28,7 +28,6 @@ import { statusOrder, type TaskJson } from "../lib/tasks";
 export interface ExchangeHost {
   datasetId: string;
   projectId: string;
-  /** The folder and the applied DQL filter the grid shows. */
   /** What the grid shows: the folder, the filter, both as one (null: everything), and the annotation filter. */
   selection(): { folder: string; filter: Filter | null; combined: Filter | null; annotations: Filter | null };
   /** Items may have been created: refresh the tree and the grid. */

@@ -201,7 +201,7 @@ class DatasetBrowser {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const parsed = parseDql(input.value);
-      const parsedAnnotations = parseDql(annotations.value, "The annotation filter");
+      const parsedAnnotations = parseDql(annotations.value, "The annotation filter", '{"label": "car"}');
       if (!parsed.ok) {
         this.showFilterError(new Error(parsed.error));
         return;
