@@ -1,14 +1,15 @@
 /**
  * The open item's history (the History button): every saved change to its annotations, newest
  * first, with who made it and when, read a page at a time from
- * GET /items/{id}/annotations/history. An object deleted by anyone, in any earlier session, is
+ * GET /items/{id}/annotations/history; with one object selected, that object's alone
+ * (GET /annotations/{id}/history), deleted and restored versions included. An object deleted by anyone, in any earlier session, is
  * restored from here as it was, with its id and the next version (POST /annotations/{id}/restore);
  * undo only reaches one's own changes in this page.
  */
 import { api } from "../lib/api";
 import type { WireAnnotation } from "./adapter";
 import { TYPE_NAMES, type AnnotationType } from "./model";
-import { el, message } from "./review";
+import { el, message, nameOf } from "./review";
 import type { Studio } from "./studio";
 
 /** What history keeps of an annotation (the server's stored_json). */
@@ -77,6 +78,10 @@ export class HistoryDialog {
   private readonly list = document.getElementById("history-list")!;
   private readonly status = document.getElementById("history-status")!;
   private readonly more = document.getElementById("history-more") as HTMLButtonElement;
+  private readonly scope = this.dialog.querySelector<HTMLElement>(".history-scope")!;
+  private readonly only = document.getElementById("history-only") as HTMLInputElement;
+  /** The object whose history "Only …" shows: the one selected when the dialog opened. */
+  private focusId: string | null = null;
   private changes: Change[] = [];
   private nextPage = 0;
   private generation = 0;
@@ -85,10 +90,22 @@ export class HistoryDialog {
     document.getElementById("history-button")!.addEventListener("click", () => void this.open());
     this.dialog.querySelector("[data-close]")!.addEventListener("click", () => this.dialog.close());
     this.more.addEventListener("click", () => void this.load());
+    this.only.addEventListener("change", () => void this.reload());
   }
 
   async open(): Promise<void> {
+    const { studio } = this;
+    const selected = studio.selected.size === 1 ? studio.store.get([...studio.selected][0]) : undefined;
+    this.focusId = selected ? (studio.sync.queue.serverCopy(selected.key)?.id ?? null) : null;
+    this.scope.hidden = this.focusId === null;
+    this.only.checked = this.focusId !== null;
+    if (selected && this.focusId) document.getElementById("history-only-label")!.textContent = `Only ${nameOf(studio, selected)}`;
     if (!this.dialog.open) this.dialog.showModal();
+    await this.reload();
+  }
+
+  /** From the newest change again, in the scope chosen. */
+  private async reload(): Promise<void> {
     this.changes = [];
     this.nextPage = 0;
     this.list.replaceChildren();
@@ -100,7 +117,7 @@ export class HistoryDialog {
     this.more.disabled = true;
     this.status.textContent = "Loading…";
     try {
-      const page = await api<HistoryPage>(`/items/${this.studio.itemId}/annotations/history?page=${this.nextPage}&pageSize=${PAGE_SIZE}`);
+      const page = this.only.checked && this.focusId ? await this.objectHistory(this.focusId) : await api<HistoryPage>(`/items/${this.studio.itemId}/annotations/history?page=${this.nextPage}&pageSize=${PAGE_SIZE}`);
       if (generation !== this.generation) return;
       this.changes.push(...page.items);
       this.nextPage += 1;
@@ -112,6 +129,12 @@ export class HistoryDialog {
     } finally {
       this.more.disabled = false;
     }
+  }
+
+  /** One object's changes, newest first like the item's (the API gives them oldest first, all at once). */
+  private async objectHistory(annotationId: string): Promise<HistoryPage> {
+    const changes = await api<Change[]>(`/annotations/${annotationId}/history`);
+    return { items: changes.reverse(), hasNextPage: false };
   }
 
   private render(): void {
@@ -147,7 +170,7 @@ export class HistoryDialog {
       const restored = await api<WireAnnotation>(`/annotations/${change.annotationId}/restore?maskFormat=rle`, { method: "POST" });
       this.studio.sync.remote({ created: [restored] }, true);
       this.studio.announce(`Restored ${name}.`);
-      await this.open(); // its restore is now the newest change
+      await this.reload(); // its restore is now the newest change
     } catch (error) {
       button.disabled = false;
       this.status.textContent = `Could not restore ${name}: ${message(error)}`;

@@ -346,3 +346,29 @@ def test_history_lists_every_change_and_restores_a_deleted_object(page, log_in, 
     history.get_by_role("button", name="Close").click()
     expect(objects(page).get_by_role("button", name="car box 1", exact=True)).to_be_visible()
     assert [a.version for a in stored(item)] == [4]  # a deletion keeps the version; each restore adds one
+
+
+def test_history_of_the_selected_object_alone(page, log_in, street_item):
+    owner, item = street_item
+
+    def earlier_work() -> None:
+        car = {"type": "box", "label": "car", "coordinates": [{"x": 100, "y": 300}, {"x": 260, "y": 380}]}
+        (made,), _rules = annotations_create(user=owner, item_id=item.id, annotations=[car])
+        annotation_update(user=owner, annotation_id=made.id, diff={"label": "pedestrian"})
+        annotations_create(user=owner, item_id=item.id, annotations=[{**car, "label": "car"}])
+
+    run_in_thread(earlier_work)
+    log_in(owner)
+    open_studio(page, item)
+    objects(page).get_by_role("button", name="pedestrian box 1", exact=True).click()
+    page.get_by_role("button", name="History").click()
+    history = page.get_by_role("dialog", name="History of this item")
+    changes = history.get_by_role("list", name="Changes, newest first").get_by_role("listitem")
+    only = history.get_by_role("switch", name="Only pedestrian box 1")
+    expect(only).to_be_checked()
+    expect(changes).to_have_text(
+        [re.compile("changed pedestrian box: relabelled car → pedestrian"), re.compile("created car box")]
+    )
+    only.uncheck()
+    expect(changes).to_have_count(3)
+    expect(changes.first).to_contain_text("created car box")
