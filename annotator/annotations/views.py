@@ -37,6 +37,7 @@ def studio(request: HttpRequest, item_id: str) -> HttpResponse:
         "dataset": dataset,
         # The page offers what the role may do; the services refuse the rest anyway.
         "can_edit": role_allows(role, "annotation.create") and role_allows(role, "annotation.update"),
+        "can_review": role_allows(role, "item.review"),
         "task": _task_mode(request, task_id) if task_id else None,
     }
     return render(request, "studio.html", context)

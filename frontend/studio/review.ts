@@ -3,7 +3,8 @@
  * reply form; annotators mark a fixed object for review. In a review task (`reviewing`) the
  * reviewer also approves objects, raises issues with a message and drops note pins where an
  * object is missing. Task mode adds it with the task's hooks; the studio opened from a dataset
- * adds it too, so review notes can be read and answered outside a task.
+ * adds it too, so review notes can be read and answered outside a task, and someone who may
+ * review (`objectReview`) approves a selected object or raises an issue on it there.
  */
 import { api } from "../lib/api";
 import type { WireAnnotation } from "./adapter";
@@ -15,6 +16,8 @@ import type { NoteBox } from "./tools/note";
 export interface ReviewHooks {
   /** A reviewer in a review task: approve, raise issues, drop note pins. */
   reviewing: boolean;
+  /** Approve a selected object, raise an issue on it or clear its status (a review task, or a role with item.review). */
+  objectReview: boolean;
   /** In a task, where a fixed item is completed (the hints say so). */
   inTask: boolean;
   alert: (text: string) => void;
@@ -137,8 +140,9 @@ export class ReviewPanel {
     const signature = JSON.stringify([target?.key, target?.status, thread?.messages?.length, this.issueFormFor, this.noteDraft, flagged, pinMessages, studio.store.size]);
     if (signature === this.signature) return;
     this.signature = signature;
-    // The panel is for reviewers, and for annotators once something was sent back.
-    this.panel.hidden = !reviewing && !flagged && !thread;
+    // The panel is for reviewers, for annotators once something was sent back, and outside a task for
+    // whoever may review the selected object.
+    this.panel.hidden = !reviewing && !flagged && !thread && !(this.hooks.objectReview && target);
     if (this.panel.hidden) return;
     if (reviewing && this.noteDraft) {
       this.body.replaceChildren(this.noteForm(this.noteDraft));
@@ -181,28 +185,32 @@ export class ReviewPanel {
     const actions = el("div", { class: "review-actions" });
     if (target.type === "note") {
       if (!reviewing) parts.push(el("p", { class: "muted review-hint" }, `The reviewer says an object is missing here: draw it and reply${this.hooks.inTask ? ", then complete the item" : ""}.`));
-    } else if (reviewing && this.issueFormFor === target.key) {
+    } else if (this.hooks.objectReview && this.issueFormFor === target.key) {
       parts.push(this.issueForm(target, name));
-    } else if (reviewing) {
-      const approve = el("button", { type: "button", class: "studio-button small", "aria-label": `Approve ${name}` }, "Approve");
-      approve.addEventListener("click", () => void this.setStatus(target, "approved"));
-      const issue = el("button", { type: "button", class: "studio-button small danger", "aria-label": `Raise issue on ${name}` }, "Raise issue");
-      issue.addEventListener("click", () => {
-        this.issueFormFor = target.key;
-        this.render();
-        this.body.querySelector("textarea")?.focus();
-      });
-      actions.append(approve, issue);
-      if (target.status) {
-        const clear = el("button", { type: "button", class: "studio-button small", "aria-label": `Clear the review status of ${name}` }, "Clear");
-        clear.addEventListener("click", () => void this.setStatus(target, null));
-        actions.append(clear);
+    } else {
+      // Someone who may both fix and review (an owner outside a task) gets both.
+      if (target.status === "issue" && studio.canEdit && !reviewing) {
+        const fixed = el("button", { type: "button", class: "studio-button small primary", "aria-label": `Mark ${name} for review` }, "Mark for review");
+        fixed.addEventListener("click", () => void this.setStatus(target, "review", "Fixed."));
+        actions.append(fixed);
+        parts.push(el("p", { class: "muted review-hint" }, `Fix the object, then mark it for review${this.hooks.inTask ? " and complete the item" : ""}.`));
       }
-    } else if (target.status === "issue" && studio.canEdit) {
-      const fixed = el("button", { type: "button", class: "studio-button small primary", "aria-label": `Mark ${name} for review` }, "Mark for review");
-      fixed.addEventListener("click", () => void this.setStatus(target, "review", "Fixed."));
-      actions.append(fixed);
-      parts.push(el("p", { class: "muted review-hint" }, `Fix the object, then mark it for review${this.hooks.inTask ? " and complete the item" : ""}.`));
+      if (this.hooks.objectReview) {
+        const approve = el("button", { type: "button", class: "studio-button small", "aria-label": `Approve ${name}` }, "Approve");
+        approve.addEventListener("click", () => void this.setStatus(target, "approved"));
+        const issue = el("button", { type: "button", class: "studio-button small danger", "aria-label": `Raise issue on ${name}` }, "Raise issue");
+        issue.addEventListener("click", () => {
+          this.issueFormFor = target.key;
+          this.render();
+          this.body.querySelector("textarea")?.focus();
+        });
+        actions.append(approve, issue);
+        if (target.status) {
+          const clear = el("button", { type: "button", class: "studio-button small", "aria-label": `Clear the review status of ${name}` }, "Clear");
+          clear.addEventListener("click", () => void this.setStatus(target, null));
+          actions.append(clear);
+        }
+      }
     }
     if (actions.childElementCount) parts.push(actions);
     this.body.replaceChildren(...parts);

@@ -852,7 +852,8 @@ export function createStudio(root: HTMLElement): StudioFacade {
   else {
     // Opened from its dataset: review notes are read and answered here too, and a fixed object is marked for review.
     const alertBox = document.getElementById("task-alert")!;
-    new ReviewPanel(studio, { reviewing: false, inTask: false, alert: (text) => showAlert(alertBox, text), sentBack: () => undefined });
+    const objectReview = root.dataset.canReview === "true";
+    new ReviewPanel(studio, { reviewing: false, objectReview, inTask: false, alert: (text) => showAlert(alertBox, text), sentBack: () => undefined });
   }
   return {
     ready: studio.ready,

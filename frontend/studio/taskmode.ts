@@ -70,6 +70,7 @@ export class TaskMode {
     document.getElementById("task-actions")!.prepend(this.nextButton);
     this.review = new ReviewPanel(studio, {
       reviewing: task.type === "qa",
+      objectReview: task.type === "qa",
       inTask: true,
       alert: (text) => this.showAlert(text),
       sentBack: () => {
