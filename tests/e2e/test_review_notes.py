@@ -14,7 +14,7 @@ from annotator.annotations.services import annotation_status_set, annotations_cr
 from tests.e2e.test_journeys import run_in_thread
 from tests.e2e.test_studio import drag, objects, open_studio, saved, street_item  # noqa: F401 (fixture)
 from tests.e2e.test_tasks_journey import browse, create_task, start_work, team  # noqa: F401 (fixtures)
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -141,7 +141,7 @@ def test_review_notes_are_read_answered_and_marked_fixed_outside_a_task(page, lo
     assert run_in_thread(stored_review) == ("review", ["The bumper is left out.", "Bumper added.", "Fixed."])
 
 
-def test_outside_a_task_a_reviewer_approves_or_flags_a_selected_object(browser, live_server, street_item):  # noqa: F811
+def test_outside_a_task_a_reviewer_approves_or_flags_a_selected_object(browse, street_item):  # noqa: F811
     """Someone who may review (item.review) approves an object or raises an issue on it in the
     studio opened from the dataset; an annotator there sees the issue but no review buttons."""
     owner, item = street_item
@@ -154,7 +154,7 @@ def test_outside_a_task_a_reviewer_approves_or_flags_a_selected_object(browser, 
         return [a.id for a in made]
 
     first, second = run_in_thread(two_boxes)
-    reviewer_page, annotator_page = (signed_in(browser, live_server, user) for user in (owner, annotator))
+    reviewer_page, annotator_page = browse(owner), browse(annotator)
     open_studio(reviewer_page, item)
     review = reviewer_page.get_by_role("region", name="Review")
     expect(review).to_be_hidden()
@@ -178,14 +178,3 @@ def test_outside_a_task_a_reviewer_approves_or_flags_a_selected_object(browser, 
     expect(their_review.get_by_role("list", name="Review notes on car box 2")).to_contain_text("cuts the bumper")
     expect(their_review.get_by_role("button", name="Mark car box 2 for review")).to_be_visible()
     expect(their_review.get_by_role("button", name=re.compile("^(Approve|Raise issue)"))).to_have_count(0)
-
-
-def signed_in(browser, live_server, user):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    return page
