@@ -2,9 +2,9 @@
  * The open item's history (the History button): every saved change to its annotations, newest
  * first, with who made it and when, read a page at a time from
  * GET /items/{id}/annotations/history; with one object selected, that object's alone
- * (GET /annotations/{id}/history), deleted and restored versions included. An object deleted by anyone, in any earlier session, is
- * restored from here as it was, with its id and the next version (POST /annotations/{id}/restore);
- * undo only reaches one's own changes in this page.
+ * (GET /annotations/{id}/history), deletions and restores included. An object deleted by anyone,
+ * in any earlier session, is restored from here as it was, with its id and the next version
+ * (POST /annotations/{id}/restore); undo only reaches one's own changes in this page.
  */
 import { api } from "../lib/api";
 import type { WireAnnotation } from "./adapter";
