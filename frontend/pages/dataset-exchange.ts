@@ -184,11 +184,12 @@ class ExportDialog extends ExchangeDialog {
 
   protected async run(): Promise<void> {
     const data = new FormData(this.form);
+    const { combined, annotations } = this.host.selection();
     const built = buildExportBody({
       format: this.format.value,
       scope: data.get("scope") === "filter" ? "filter" : "all",
-      filter: this.host.selection().combined,
-      annotations: this.host.selection().annotations,
+      filter: combined,
+      annotations,
       taskId: this.task.value,
       status: this.status.value,
       includeImages: data.get("includeImages") !== null,

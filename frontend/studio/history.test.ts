@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changedParts, describe as name, restorable, type Change } from "./history";
+import { changedParts, subjectName as name, restorable, type Change } from "./history";
 
 const box = (label: string, x: number, extra: Record<string, unknown> = {}) => ({
   type: "box" as const,

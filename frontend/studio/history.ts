@@ -9,7 +9,8 @@
 import { api } from "../lib/api";
 import type { WireAnnotation } from "./adapter";
 import { TYPE_NAMES, type AnnotationType } from "./model";
-import { el, message, nameOf } from "./review";
+import { el, message } from "./dom";
+import { nameOf } from "./panels";
 import type { Studio } from "./studio";
 
 /** What history keeps of an annotation (the server's stored_json). */
@@ -58,7 +59,7 @@ export function changedParts(before: Stored | null, after: Stored | null): strin
 }
 
 /** An object as the history names it: "car box"; a note by what it is (its label is free text). */
-export function describe(stored: Stored | null, labelName: (tag: string) => string): string {
+export function subjectName(stored: Stored | null, labelName: (tag: string) => string): string {
   if (!stored) return "an object";
   if (stored.type === "note") return stored.metadata?.system?.parentId ? "review note" : "note pin";
   return `${labelName(stored.label)} ${TYPE_NAMES[stored.type]?.toLowerCase() ?? stored.type}`;
@@ -145,7 +146,7 @@ export class HistoryDialog {
   }
 
   private row(change: Change, offerRestore: boolean): HTMLLIElement {
-    const name = describe(change.after ?? change.before, (tag) => this.studio.label(tag)?.name ?? tag);
+    const name = subjectName(change.after ?? change.before, (tag) => this.studio.label(tag)?.name ?? tag);
     const when = new Date(change.at);
     const parts = change.action === "updated" ? changedParts(change.before, change.after) : [];
     const text = `${change.actor ?? "Someone"} ${VERBS[change.action]} ${name}${parts.length ? `: ${parts.join(", ")}` : ""}`;

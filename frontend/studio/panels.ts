@@ -41,6 +41,11 @@ export function objectName(a: Annotation, number: number, labelName: string): st
   return `${labelName} ${TYPE_NAMES[a.type].toLowerCase()} ${number}`;
 }
 
+/** An object's name as the object list shows it. */
+export function nameOf(studio: Studio, a: Annotation): string {
+  return objectName(a, studio.store.keys().indexOf(a.key) + 1, studio.label(a.label)?.name ?? a.label);
+}
+
 export class Panels {
   private readonly toolbar: HTMLElement;
   private readonly catalog: HTMLElement;

@@ -9,7 +9,8 @@
 import { api } from "../lib/api";
 import type { WireAnnotation } from "./adapter";
 import { Mode, type Annotation } from "./model";
-import { objectName } from "./panels";
+import { el, message } from "./dom";
+import { nameOf } from "./panels";
 import type { Studio } from "./studio";
 import type { NoteBox } from "./tools/note";
 
@@ -28,33 +29,6 @@ export interface ReviewHooks {
 interface NoteThread {
   status?: string;
   messages?: { creator: string; time: number; body: string }[];
-}
-
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  node.append(...children);
-  return node;
-}
-
-export const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** The studio's alert box (#task-alert) showing `text`, with a button that dismisses it. */
-export function showAlert(box: HTMLElement, text: string, ...extra: Node[]): void {
-  const dismiss = el("button", { type: "button", class: "studio-button small" }, "Dismiss");
-  dismiss.addEventListener("click", () => hideAlert(box));
-  box.replaceChildren(el("p", {}, text), ...extra, el("div", { class: "task-alert-actions" }, dismiss));
-  box.hidden = false;
-}
-
-export function hideAlert(box: HTMLElement): void {
-  box.hidden = true;
-  box.replaceChildren();
-}
-
-/** An object's name as the object list shows it. */
-export function nameOf(studio: Studio, a: Annotation): string {
-  return objectName(a, studio.store.keys().indexOf(a.key) + 1, studio.label(a.label)?.name ?? a.label);
 }
 
 export class ReviewPanel {

@@ -10,7 +10,9 @@ import { api, ApiError } from "../lib/api";
 import { pageSocket } from "../lib/live";
 import { studioUrl, type NextItem, type TaskAction } from "../lib/tasks";
 import { Mode } from "./model";
-import { el, hideAlert, message, nameOf, ReviewPanel, showAlert } from "./review";
+import { el, hideAlert, message, showAlert } from "./dom";
+import { nameOf } from "./panels";
+import { ReviewPanel } from "./review";
 import type { Studio } from "./studio";
 
 export interface TaskData {
